@@ -1,0 +1,166 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The filesystem contract. One instance serves one logged-in session and is rooted at the user's
+ * home directory. Implementations: `@ftpkit/fs-local` (a real directory as a chroot), `@ftpkit/fs-memory`, ...
+ *
+ * How the session uses it: every path a client sends is first normalised by core into an absolute
+ * *virtual* path (`/docs/a.txt`, never above `/`), then handed to {@link FileSystem.resolve}, which maps it
+ * to the plugin's own *resolved* path and refuses anything outside the root. Every other method receives
+ * resolved paths only. Errors: reject with a Node errno error (`code: 'ENOENT'`, ...) or a
+ * `FilesystemError`; the session turns them into `550 <text>.` replies. No method may block the event
+ * loop.
+ */
+export interface FileSystem {
+  /** The root of this filesystem in the plugin's own terms (for fs-local, the real home directory). */
+  readonly root: string;
+
+  /**
+   * Maps a normalised virtual path (absolute, `/`-separated, no `.` or `..` segments) to a resolved path,
+   * checking that the target, with symlinks followed, stays inside the root. The target need not exist
+   * (STOR, MKD and RNTO name new paths). Rejects with `PathOutsideRootError` for an escape.
+   */
+  resolve(virtualPath: string): Promise<string>;
+
+  /** Stats a path, following symlinks. */
+  stat(path: string): Promise<FileStat>;
+
+  /** Stats a path without following a final symlink. */
+  lstat(path: string): Promise<FileStat>;
+
+  /**
+   * The names in a directory (no `.` or `..`), as an async iterable so that huge directories stream.
+   * Rejects (or throws on first iteration) with `ENOTDIR`/`ENOENT` like `readdir`.
+   */
+  readdir(path: string): AsyncIterable<string>;
+
+  /**
+   * Opens a file for reading from `start` (default 0). Resolves once the file is open, so that errors
+   * are reported before the transfer begins. The stream must honour backpressure.
+   */
+  openRead(path: string, options?: OpenReadOptions): Promise<Readable>;
+
+  /**
+   * Opens a file for writing. Resolves once the file is open. The session pipes the data connection
+   * into the stream and waits for it to finish (`finish`/`close`) before it answers `226`, so the
+   * stream must only finish once the data is durable in the filesystem's terms.
+   */
+  openWrite(path: string, options: OpenWriteOptions): Promise<Writable>;
+
+  /** Creates a directory (not recursively). */
+  mkdir(path: string): Promise<void>;
+
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+
+  /** Removes a file (or a symlink). */
+  unlink(path: string): Promise<void>;
+
+  /** Renames a file or directory; an existing target file is replaced, as POSIX `rename(2)` does. */
+  rename(from: string, to: string): Promise<void>;
+
+  /** The target of a symlink, shown by LIST as `name -> target`. Optional capability. */
+  readlink?(path: string): Promise<string>;
+
+  /** Changes a path's mode bits (SITE CHMOD). Optional capability. */
+  chmod?(path: string, mode: number): Promise<void>;
+
+  /** Sets a path's access and modification times (MFMT). Optional capability. */
+  utimes?(path: string, atime: Date, mtime: Date): Promise<void>;
+
+}
+
+/** Options for {@link FileSystem.openRead}. */
+export interface OpenReadOptions {
+  /** The byte offset to start reading from (REST). */
+  start?: number;
+  /** The preferred chunk size, in bytes. */
+  highWaterMark?: number;
+}
+
+/**
+ * How {@link FileSystem.openWrite} opens the file: `truncate` (STOR; create or empty it), `append` (APPE;
+ * create or add at the end) or `offset` (STOR after REST; the file must exist, writing starts at `start`
+ * and the rest of the file is kept).
+ */
+export type OpenWriteMode = 'truncate' | 'append' | 'offset';
+
+/** Options for {@link FileSystem.openWrite}. */
+export interface OpenWriteOptions {
+  /** See {@link OpenWriteMode}. */
+  mode: OpenWriteMode;
+  /** The byte offset for mode `offset`. */
+  start?: number;
+  /** The preferred buffer size, in bytes. */
+  highWaterMark?: number;
+}
+
+/**
+ * What a listing needs to know about a path. Node's `fs.Stats` satisfies it; `owner` and `group` are
+ * the names LIST shows (the numeric ids are shown when they are missing).
+ */
+export interface FileStat {
+  /** The full `st_mode`: file type bits (`S_IFDIR`, `S_IFREG`, ...) and permission bits. */
+  readonly mode: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Last modification time. */
+  readonly mtime: Date;
+  /** Number of hard links. */
+  readonly nlink: number;
+  /** Numeric owner id. */
+  readonly uid: number;
+  /** Numeric group id. */
+  readonly gid: number;
+  /** Owner name for LIST. */
+  readonly owner?: string;
+  /** Group name for LIST. */
+  readonly group?: string;
+  /** Device number, for the MLSx `unique` fact. */
+  readonly dev?: number;
+  /** Inode number, for the MLSx `unique` fact. */
+  readonly ino?: number;
+}
+
+/** What core passes to a {@link FileSystemFactory} when a user logs in. */
+export interface FileSystemContext {
+  /** The user who logged in. */
+  readonly username: string;
+  /** The user's home directory, from the authorizer. */
+  readonly home: string;
+}
+
+/** Builds the filesystem of a session after login. */
+export type FileSystemFactory = (context: FileSystemContext) => FileSystem | Promise<FileSystem>;
+
+/** File type bits of `st_mode`. */
+export const S_IFMT = 0o170000;
+/** Socket. */
+export const S_IFSOCK = 0o140000;
+/** Symbolic link. */
+export const S_IFLNK = 0o120000;
+/** Regular file. */
+export const S_IFREG = 0o100000;
+/** Block device. */
+export const S_IFBLK = 0o060000;
+/** Directory. */
+export const S_IFDIR = 0o040000;
+/** Character device. */
+export const S_IFCHR = 0o020000;
+/** FIFO. */
+export const S_IFIFO = 0o010000;
+
+/** True when the stat describes a directory. */
+export function isDirectory(stat: Pick<FileStat, 'mode'>): boolean {
+  return (stat.mode & S_IFMT) === S_IFDIR;
+}
+
+/** True when the stat describes a regular file. */
+export function isRegularFile(stat: Pick<FileStat, 'mode'>): boolean {
+  return (stat.mode & S_IFMT) === S_IFREG;
+}
+
+/** True when the stat describes a symbolic link. */
+export function isSymbolicLink(stat: Pick<FileStat, 'mode'>): boolean {
+  return (stat.mode & S_IFMT) === S_IFLNK;
+}

@@ -1,0 +1,3 @@
+export * from './authorizer.js';
+export * from './errors.js';
+export * from './filesystem.js';
