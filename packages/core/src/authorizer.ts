@@ -64,5 +64,4 @@ export interface Authorizer {
 
   /** The text of the `221` reply sent when the user quits. */
   getMsgQuit(username: string): string;
-
 }

@@ -67,7 +67,6 @@ export interface FileSystem {
 
   /** Sets a path's access and modification times (MFMT). Optional capability. */
   utimes?(path: string, atime: Date, mtime: Date): Promise<void>;
-
 }
 
 /** Options for {@link FileSystem.openRead}. */

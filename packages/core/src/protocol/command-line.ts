@@ -1,0 +1,108 @@
+/**
+ * Control-connection framing: CRLF-terminated lines with a length cap, Telnet IAC sequences removed
+ * (RFC 959 section 4.1.3 lets clients send Telnet IP and Synch before ABOR/STAT/QUIT).
+ */
+
+const CR = 0x0d;
+const LF = 0x0a;
+const IAC = 0xff;
+const WILL = 0xfb;
+const DONT = 0xfe;
+
+/** What {@link CommandLineSplitter.push} yields: a complete line, or notice of an over-long one. */
+export type SplitResult = { kind: 'line'; line: Buffer } | { kind: 'too-long' };
+
+/**
+ * Splits the control stream into lines. Only `\r\n` ends a line (a bare `\n` is part of the line, as in
+ * pyftpdlib). When more than `maxLineLength` bytes arrive without a terminator, the splitter reports
+ * `too-long` once and drops everything up to the next `\r\n`.
+ */
+export class CommandLineSplitter {
+  private buffered: Buffer | undefined;
+  private skipping = false;
+
+  constructor(private readonly maxLineLength: number) {}
+
+  /** Bytes held back, waiting for a terminator. */
+  get pendingBytes(): number {
+    return this.buffered?.length ?? 0;
+  }
+
+  /** Drops whatever is buffered (e.g. plaintext pipelined behind `AUTH TLS`). */
+  discard(): void {
+    this.buffered = undefined;
+    this.skipping = false;
+  }
+
+  /** Feeds a chunk and returns the lines (and over-long notices) it completes, in order. */
+  push(chunk: Buffer): SplitResult[] {
+    const results: SplitResult[] = [];
+    let data = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.buffered = undefined;
+    let start = 0;
+    for (;;) {
+      const lf = findCrlf(data, start);
+      if (lf < 0) break;
+      if (this.skipping) {
+        this.skipping = false;
+      } else if (lf - 1 > this.maxLineLength) {
+        results.push({ kind: 'too-long' });
+      } else {
+        results.push({ kind: 'line', line: stripTelnet(data.subarray(0, lf - 1)) });
+      }
+      data = data.subarray(lf + 1);
+      start = 0;
+    }
+    if (this.skipping) {
+      // Keep only a trailing CR: it may pair with an LF in the next chunk.
+      this.buffered = data.length > 0 && data[data.length - 1] === CR ? Buffer.from([CR]) : undefined;
+      return results;
+    }
+    if (data.length > this.maxLineLength) {
+      results.push({ kind: 'too-long' });
+      this.skipping = true;
+      this.buffered = data[data.length - 1] === CR ? Buffer.from([CR]) : undefined;
+      return results;
+    }
+    if (data.length > 0) this.buffered = Buffer.from(data);
+    return results;
+  }
+}
+
+/** Index of the LF of the first CRLF at or after `from`, or -1. */
+function findCrlf(data: Buffer, from: number): number {
+  let i = data.indexOf(LF, from);
+  while (i >= 0) {
+    if (i > 0 && data[i - 1] === CR) return i;
+    i = data.indexOf(LF, i + 1);
+  }
+  return -1;
+}
+
+/**
+ * Removes Telnet commands: `IAC IAC` stands for a 0xFF data byte, `IAC WILL/WONT/DO/DONT x` is three
+ * bytes, any other `IAC x` two. UTF-8 never contains 0xFF, so no text is lost.
+ */
+export function stripTelnet(line: Buffer): Buffer {
+  if (line.indexOf(IAC) < 0) return line;
+  const out = Buffer.allocUnsafe(line.length);
+  let n = 0;
+  for (let i = 0; i < line.length; i++) {
+    const byte = line[i]!;
+    if (byte !== IAC) {
+      out[n++] = byte;
+      continue;
+    }
+    const next = line[i + 1];
+    if (next === undefined) break;
+    if (next === IAC) {
+      out[n++] = IAC;
+      i += 1;
+    } else if (next >= WILL && next <= DONT) {
+      i += 2;
+    } else {
+      i += 1;
+    }
+  }
+  return out.subarray(0, n);
+}

@@ -1,0 +1,612 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { PermissionLetter } from './authorizer.js';
+import { buildCommandTable, type CommandTable } from './commands/table.js';
+import type { CommandDefinition, CommandRequest } from './commands/types.js';
+import { describeFilesystemError, errorCode, isFilesystemError, isPathOutsideRootError } from './errors.js';
+import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
+import type { FileSystem } from './filesystem.js';
+import { DEFAULT_FACTS, type MlsxFact } from './listing/mlsx.js';
+import type { ResolvedOptions } from './options.js';
+import { plainAddress } from './protocol/address.js';
+import { CommandLineSplitter } from './protocol/command-line.js';
+import { type ParsedCommand, parseCommandLine } from './protocol/parse.js';
+import { formatMessageReply, formatMultilineReply, formatReply } from './protocol/reply.js';
+import { normalizeVirtualPath } from './protocol/virtual-path.js';
+import { DataChannel } from './transfer/data-channel.js';
+import { type PendingTransfer, TransferRunner } from './transfer/transfer-runner.js';
+
+/** Commands logged at info level, with their reply code (pyftpdlib's `log_cmds_list`). */
+const LOGGED_COMMANDS = new Set([
+  'DELE',
+  'RNFR',
+  'RNTO',
+  'MKD',
+  'RMD',
+  'CWD',
+  'XMKD',
+  'XRMD',
+  'XCWD',
+  'REIN',
+  'SITE CHMOD',
+  'MFMT',
+]);
+
+/** Commands honoured when only their last four characters match (Telnet IP/Synch before them). */
+const URGENT_SUFFIXES = ['ABOR', 'STAT', 'QUIT'];
+
+/** Lines queued before the session stops reading from the socket. */
+const MAX_QUEUED_LINES = 32;
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** TYPE: `ascii` (A) or `binary` (I). */
+export type TransferType = 'ascii' | 'binary';
+
+/**
+ * One control connection: the login state machine, the command loop and the session's state. A session
+ * is built from an accepted socket and resolved options alone, so it can run in any process.
+ */
+export class Session {
+  /** A short id used in logs. */
+  readonly id = randomUUID().slice(0, 8);
+  /** The client's address (without the `::ffff:` prefix). */
+  readonly remoteAddress: string;
+  /** The client's port. */
+  readonly remotePort: number;
+  /** The server address the client connected to (without `::ffff:`). */
+  readonly localAddress: string;
+  /** The server port the client connected to. */
+  readonly localPort: number;
+  /** When the session started. */
+  readonly startedAt = new Date();
+  /** The resolved options. */
+  readonly options: ResolvedOptions;
+  /** The command table (built-ins, options' commands, plugins' commands). */
+  readonly commands: CommandTable;
+
+  /** The name given with USER (pending or logged in). */
+  username: string | undefined;
+  /** True after a successful PASS. */
+  authenticated = false;
+  /** Failed logins on this connection. */
+  loginAttempts = 0;
+  /** The working directory (virtual path). */
+  cwd = '/';
+  /** TYPE in force; pyftpdlib starts in ASCII. */
+  transferType: TransferType = 'ascii';
+  /** The REST marker; consumed by the next RETR/STOR. */
+  restPosition = 0;
+  /** The resolved and virtual path remembered by RNFR. */
+  renameFrom: { path: string; virtualPath: string } | undefined;
+  /** True after `EPSV ALL`. */
+  epsvAll = false;
+  /** MLSx facts enabled with OPTS MLST. */
+  facts: Set<MlsxFact> = new Set(DEFAULT_FACTS);
+  /** Per-plugin state, keyed by plugin name. */
+  readonly pluginState = new Map<string, unknown>();
+
+  private socket: Duplex;
+  private readonly rawSocket: Socket;
+  private filesystem: FileSystem | undefined;
+  private readonly splitter: CommandLineSplitter;
+  private readonly queue: Array<Buffer | 'too-long'> = [];
+  private processing = false;
+  private closing = false;
+  private closed = false;
+  private quitPending = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private dataChannel: DataChannel | undefined;
+  private dataBudgetHeld = false;
+  private lastReplyCode = 0;
+  private readonly transfers: TransferRunner;
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
+  private readonly onEnd = (): void => this.close('client closed the connection');
+  private readonly onError = (error: Error): void => this.close(`control connection error: ${error.message}`);
+
+  constructor(
+    socket: Socket,
+    options: ResolvedOptions,
+    private readonly host: SessionHost,
+  ) {
+    this.rawSocket = socket;
+    this.socket = socket;
+    this.options = options;
+    this.remoteAddress = plainAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = plainAddress(socket.localAddress ?? '');
+    this.localPort = socket.localPort ?? 0;
+    this.commands = buildCommandTable(options);
+    this.splitter = new CommandLineSplitter(options.maxLineLength);
+    this.transfers = new TransferRunner(this);
+    if (options.tcpNoDelay) socket.setNoDelay(true);
+    for (const plugin of options.plugins) plugin.sessionStarted?.(this);
+  }
+
+  /** pyftpdlib's log prefix: `127.0.0.1:54321-[user]`. */
+  get logPrefix(): string {
+    return `${this.remoteAddress}:${this.remotePort}-[${this.authenticated ? (this.username ?? '') : ''}]`;
+  }
+
+  /** The logged-in user's filesystem; throws when nobody is logged in. */
+  get fs(): FileSystem {
+    if (this.filesystem === undefined) throw new Error('no user is logged in');
+    return this.filesystem;
+  }
+
+  /** The current control stream (a TLS socket after an upgrade). */
+  get controlSocket(): Duplex {
+    return this.socket;
+  }
+
+  /** The TCP socket under the control stream. */
+  get tcpSocket(): Socket {
+    return this.rawSocket;
+  }
+
+  /** True once the session is closing or closed. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** The current data channel, if any. */
+  get data(): DataChannel | undefined {
+    return this.dataChannel;
+  }
+
+  /** The transfer machinery of this session. */
+  get transfer(): TransferRunner {
+    return this.transfers;
+  }
+
+  /** Sends the banner and starts reading commands. */
+  start(): void {
+    this.attach(this.socket);
+    this.options.logger.info(`${this.logPrefix} FTP session opened (connect)`);
+    const banner = this.safeBanner();
+    this.send(formatMessageReply(220, banner), 220);
+    this.resetIdleTimer();
+  }
+
+  private safeBanner(): string {
+    try {
+      return this.options.banner({ remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+    } catch (error) {
+      this.logBug('banner function failed', error);
+      return 'FTP server ready.';
+    }
+  }
+
+  private attach(socket: Duplex): void {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onEnd);
+  }
+
+  private detach(socket: Duplex): void {
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+    socket.off('close', this.onEnd);
+  }
+
+  // ---- replies -------------------------------------------------------------------------------
+
+  /** Sends `code text`. */
+  reply(code: number, text: string): void {
+    this.send(formatReply(code, text), code);
+  }
+
+  /** Sends a multi-line reply: first line `code-...`, last `code ...`. */
+  replyLines(code: number, lines: readonly string[]): void {
+    this.send(formatMultilineReply(code, lines), code);
+  }
+
+  /** Sends a banner-style message reply (the 75-character rule of 220/230/221). */
+  replyMessage(code: number, text: string): void {
+    this.send(formatMessageReply(code, text), code);
+  }
+
+  /** Sends pre-formatted reply text (must end with CRLF). */
+  replyRaw(text: string, code: number): void {
+    this.send(text, code);
+  }
+
+  /** Answers a failed filesystem operation: `550 <strerror>.` (or the plugin's code and text). */
+  replyFilesystemError(error: unknown): void {
+    if (!isFilesystemError(error) && !isPathOutsideRootError(error) && errorCode(error) === undefined) {
+      this.logBug('filesystem operation failed', error);
+    }
+    const code = isFilesystemError(error) ? error.replyCode : 550;
+    this.reply(code, `${describeFilesystemError(error)}.`);
+  }
+
+  private send(text: string, code: number): void {
+    if (this.closed) return;
+    this.lastReplyCode = code;
+    if (this.socket.writable) {
+      this.options.logger.debug(`${this.logPrefix} -> ${text.trimEnd()}`);
+      this.socket.write(text);
+    }
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  private receive(chunk: Buffer): void {
+    if (this.closing || this.quitPending) return;
+    for (const result of this.splitter.push(chunk)) {
+      this.queue.push(result.kind === 'line' ? result.line : 'too-long');
+    }
+    if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
+    void this.drainQueue();
+  }
+
+  private async drainQueue(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0 && !this.closing && !this.quitPending) {
+        const item = this.queue.shift()!;
+        this.resetIdleTimer();
+        if (item === 'too-long') {
+          this.options.logger.warn(`${this.logPrefix} Command too long.`);
+          this.reply(500, 'Command too long.');
+        } else {
+          await this.processLine(decoder.decode(item));
+        }
+        if (this.socket.writableNeedDrain) await waitForDrain(this.socket);
+        if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async processLine(line: string): Promise<void> {
+    const parsed = parseCommandLine(line);
+    this.options.logger.debug(`${this.logPrefix} <- ${parsed.name === 'PASS' ? 'PASS ******' : line}`);
+    const definition = this.lookup(parsed);
+    if (definition === undefined) {
+      this.reply(500, `Command "${parsed.name}" not understood.`);
+      return;
+    }
+    const request = await this.prepare(definition, parsed);
+    if (request === undefined) return;
+    this.lastReplyCode = 0;
+    try {
+      await definition.run(this, request);
+    } catch (error) {
+      if (isFilesystemError(error) || isPathOutsideRootError(error) || errorCode(error) !== undefined) {
+        this.replyFilesystemError(error);
+      } else {
+        this.logBug(`command ${definition.name} failed`, error);
+        this.reply(421, 'Internal error; closing control connection.');
+        this.close('internal error');
+        return;
+      }
+    }
+    if (LOGGED_COMMANDS.has(definition.name)) {
+      const arg = request.arg ?? '';
+      this.options.logger.info(`${this.logPrefix} ${definition.name} ${arg} ${this.lastReplyCode}`);
+    }
+  }
+
+  private lookup(parsed: ParsedCommand): CommandDefinition | undefined {
+    const direct = this.commands.get(parsed.name);
+    if (direct !== undefined) return direct;
+    const suffix = parsed.name.slice(-4);
+    if (URGENT_SUFFIXES.includes(suffix)) return this.commands.get(suffix);
+    return undefined;
+  }
+
+  /** Argument, login, plugin, containment and permission checks, in pyftpdlib's order. */
+  private async prepare(
+    definition: CommandDefinition,
+    parsed: ParsedCommand,
+  ): Promise<CommandRequest | undefined> {
+    const arg = parsed.arg;
+    const hasArg = arg !== undefined && arg !== '';
+    if (definition.arg === 'required' && !hasArg) {
+      this.reply(501, 'Syntax error: command needs an argument.');
+      return undefined;
+    }
+    if (definition.arg === 'none' && hasArg) {
+      this.reply(501, 'Syntax error: command does not accept arguments.');
+      return undefined;
+    }
+    if (definition.requiresLogin && !this.authenticated) {
+      this.reply(530, 'Log in with USER and PASS first.');
+      return undefined;
+    }
+    for (const plugin of this.options.plugins) {
+      const refusal = safeCall(() => plugin.beforeCommand?.(this, { name: definition.name, arg }));
+      if (refusal !== undefined) {
+        this.reply(refusal.code, refusal.text);
+        return undefined;
+      }
+    }
+    const rule = definition.path ?? (definition.perm === undefined ? 'none' : 'arg-or-cwd');
+    if (rule === 'none' || !this.authenticated) {
+      return { name: definition.name, arg, virtualPath: '', path: '', firstWord: '' };
+    }
+    let pathArg: string;
+    let firstWord = '';
+    switch (rule) {
+      case 'arg-or-root':
+        pathArg = hasArg ? arg : '/';
+        break;
+      case 'parent':
+        pathArg = '..';
+        break;
+      case 'list':
+        pathArg = hasArg && !['-a', '-l', '-al', '-la'].includes(arg.toLowerCase()) ? arg : this.cwd;
+        break;
+      case 'second': {
+        const space = hasArg ? arg.indexOf(' ') : -1;
+        if (space < 0) {
+          this.reply(501, 'Syntax error: command needs two arguments.');
+          return undefined;
+        }
+        firstWord = arg!.slice(0, space);
+        pathArg = arg!.slice(space + 1);
+        break;
+      }
+      default:
+        pathArg = hasArg ? arg : this.cwd;
+    }
+    const checked = await this.checkPath(pathArg, definition.perm);
+    if (checked === undefined) return undefined;
+    return { name: definition.name, arg, virtualPath: checked.virtualPath, path: checked.path, firstWord };
+  }
+
+  /**
+   * Normalises a client path, resolves it through the filesystem (containment) and checks a permission
+   * letter on it, replying 550 on failure. Every path-taking command goes through here.
+   */
+  async checkPath(
+    clientPath: string,
+    perm: PermissionLetter | undefined,
+  ): Promise<{ virtualPath: string; path: string } | undefined> {
+    const virtualPath = normalizeVirtualPath(this.cwd, clientPath);
+    let path: string;
+    try {
+      path = await this.fs.resolve(virtualPath);
+    } catch (error) {
+      this.replyFilesystemError(error);
+      return undefined;
+    }
+    if (perm !== undefined && !this.hasPerm(perm, path)) {
+      this.reply(550, 'Not enough privileges.');
+      return undefined;
+    }
+    return { virtualPath, path };
+  }
+
+  /** True when the logged-in user holds `perm` on the resolved `path`. */
+  hasPerm(perm: PermissionLetter, path?: string): boolean {
+    if (!this.authenticated || this.username === undefined) return false;
+    try {
+      return this.options.authorizer.hasPerm(this.username, perm, path);
+    } catch (error) {
+      this.logBug('authorizer.hasPerm failed', error);
+      return false;
+    }
+  }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  /** Installs the filesystem of a user who just logged in. Used by PASS. */
+  setLoggedIn(username: string, filesystem: FileSystem): void {
+    this.username = username;
+    this.filesystem = filesystem;
+    this.authenticated = true;
+    this.cwd = '/';
+  }
+
+  /**
+   * Forgets the logged-in user (USER while logged in, REIN): fires `logout`, clears the account and the
+   * per-login state. A transfer already moving bytes is left to finish.
+   */
+  flushAccount(): void {
+    const wasLoggedIn = this.authenticated && this.username !== undefined;
+    const username = this.username;
+    this.authenticated = false;
+    this.username = undefined;
+    this.filesystem = undefined;
+    this.loginAttempts = 0;
+    this.cwd = '/';
+    this.transferType = 'ascii';
+    this.restPosition = 0;
+    this.renameFrom = undefined;
+    this.facts = new Set(DEFAULT_FACTS);
+    if (!this.transfers.active) this.closeDataChannel();
+    if (wasLoggedIn && username !== undefined) this.emit('logout', this, username);
+  }
+
+  // ---- data channel --------------------------------------------------------------------------
+
+  /**
+   * Replaces the data channel with a new one (closing any previous listener, connector or connection).
+   * Returns undefined, having replied `425`, when the connection budget is spent.
+   */
+  openDataChannel(): DataChannel | undefined {
+    this.closeDataChannel();
+    if (!this.host.acquireConnection()) {
+      this.reply(425, "Too many connections. Can't open data channel.");
+      return undefined;
+    }
+    this.dataBudgetHeld = true;
+    const channel = new DataChannel(
+      {
+        passivePorts: this.options.passivePorts,
+        passiveAcceptTimeout: this.options.passiveAcceptTimeoutMs,
+        activeConnectTimeout: this.options.activeConnectTimeoutMs,
+        permitForeignAddresses: this.options.permitForeignAddresses,
+        backlog: this.options.backlog,
+        tcpNoDelay: this.options.tcpNoDelay,
+      },
+      this.remoteAddress,
+      {
+        passiveTimeout: () => {
+          if (this.dataChannel === channel) this.closeDataChannel();
+          this.reply(421, 'Passive data channel timed out.');
+        },
+        foreignConnection: (address, port) => {
+          this.options.logger.warn(
+            `${this.logPrefix} Rejected data connection from foreign address ${address}:${port}.`,
+          );
+          this.reply(425, `Rejected data connection from foreign address ${address}:${port}.`);
+        },
+        connected: (socket) => this.transfers.onDataConnected(channel, socket),
+        passiveRangeExhausted: () =>
+          this.options.logger.warn(
+            "Can't find a valid passive port in the configured range. A random kernel-assigned port will be used.",
+          ),
+      },
+    );
+    this.dataChannel = channel;
+    return channel;
+  }
+
+  /** Closes the data channel (if any) and returns its connection to the budget. */
+  closeDataChannel(): void {
+    const channel = this.dataChannel;
+    this.dataChannel = undefined;
+    channel?.close();
+    if (this.dataBudgetHeld) {
+      this.dataBudgetHeld = false;
+      this.host.releaseConnection();
+    }
+  }
+
+  /** Starts (or queues until the data connection exists) a transfer; see {@link TransferRunner}. */
+  startTransfer(transfer: PendingTransfer): void {
+    this.transfers.start(transfer);
+  }
+
+  // ---- timers --------------------------------------------------------------------------------
+
+  /** Restarts the control idle timer (suspended while a transfer runs). */
+  resetIdleTimer(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.options.timeoutMs <= 0 || this.closing || this.transfers.active) return;
+    this.idleTimer = setTimeout(() => {
+      this.reply(421, 'Control connection timed out.');
+      this.close('control connection timed out');
+    }, this.options.timeoutMs);
+  }
+
+  /** Stops the control idle timer while a transfer moves bytes. */
+  suspendIdleTimer(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------------
+
+  /**
+   * QUIT: stops reading commands; the connection closes once the running transfer (if any) ends and
+   * the replies are flushed.
+   */
+  quit(): void {
+    this.quitPending = true;
+    this.queue.length = 0;
+    if (!this.transfers.active) this.end();
+  }
+
+  /** Called by the transfer machinery when a transfer finished. */
+  transferFinished(): void {
+    if (this.quitPending) {
+      this.end();
+      return;
+    }
+    this.resetIdleTimer();
+  }
+
+  /** Flushes pending replies, then closes. */
+  end(): void {
+    if (this.closing) return;
+    this.socket.end();
+    const timer = setTimeout(() => this.close('session ended'), 2000);
+    timer.unref();
+    this.socket.once('finish', () => {
+      clearTimeout(timer);
+      this.close('session ended');
+    });
+  }
+
+  /** Closes everything at once: data channel, transfer, control connection. Idempotent. */
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    this.closing = true;
+    this.closed = true;
+    this.queue.length = 0;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.transfers.abortForClose();
+    this.closeDataChannel();
+    this.detach(this.socket);
+    this.socket.on('error', () => {});
+    this.socket.destroy();
+    if (this.socket !== this.rawSocket) this.rawSocket.destroy();
+    this.options.logger.debug(`${this.logPrefix} closing: ${reason}`);
+    this.options.logger.info(`${this.logPrefix} FTP session closed (disconnect).`);
+    this.emit('disconnect', this);
+  }
+
+  // ---- seams ---------------------------------------------------------------------------------
+
+  /**
+   * Upgrades the control connection in place (AUTH TLS). Reading stops, everything the client pipelined
+   * behind the current command is discarded (never executed in the new context), and `upgrade` returns
+   * the stream that replaces the socket.
+   */
+  async upgradeControl(upgrade: (socket: Duplex) => Promise<Duplex>): Promise<void> {
+    const old = this.socket;
+    this.detach(old);
+    old.on('error', () => {});
+    this.queue.length = 0;
+    this.splitter.discard();
+    const upgraded = await upgrade(old);
+    if (this.closed) {
+      upgraded.destroy();
+      return;
+    }
+    this.socket = upgraded;
+    this.attach(upgraded);
+  }
+
+  /** Delivers an event to the server's listeners (which can never harm this session). */
+  emit<K extends FtpEventName>(event: K, ...args: FtpEvents[K]): void {
+    this.host.emit(event, ...args);
+  }
+
+  /** Logs an unexpected error with the session id. */
+  logBug(what: string, error: unknown): void {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.options.logger.error(`${this.logPrefix} [${this.id}] ${what}: ${detail}`);
+  }
+}
+
+function waitForDrain(socket: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+function safeCall<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,286 @@
+import type { Socket } from 'node:net';
+import type { Duplex, Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describeFilesystemError, errorCode } from '../errors.js';
+import type { TransferDirection } from '../plugin.js';
+import type { Session } from '../session.js';
+import { FromNetworkAscii, ToNetworkAscii } from './ascii.js';
+import type { DataChannel } from './data-channel.js';
+
+/** A transfer waiting for (or using) the data connection. */
+export interface PendingTransfer {
+  /** `send` (RETR, LIST, NLST, MLSD) or `receive` (STOR, APPE, STOU). */
+  readonly direction: TransferDirection;
+  /** The command, for logs (`RETR`, `LIST`, ...). */
+  readonly command: string;
+  /** The file (or listing) stream for `send`; the file stream for `receive`. */
+  readonly stream: Readable | Writable;
+  /** For file transfers: the resolved path, reported by events and logs. Listings have none. */
+  readonly path?: string;
+  /** Convert line endings (TYPE A file transfers). */
+  readonly ascii: boolean;
+}
+
+interface RunningTransfer extends PendingTransfer {
+  bytes: number;
+  startedAt: number;
+  aborted: boolean;
+  stalled: boolean;
+  fileError: unknown;
+  socket: Duplex | undefined;
+  streams: Array<Readable | Writable>;
+}
+
+/** Counters for STAT while a transfer runs. */
+export interface TransferStatus {
+  readonly direction: TransferDirection;
+  readonly bytes: number;
+  readonly elapsedSeconds: number;
+}
+
+/**
+ * Runs the transfers of one session: at most one at a time, queued until its data connection exists,
+ * streamed with backpressure both ways, ended with exactly one reply (226, 426 or 421) after the data
+ * socket and the file are closed.
+ */
+export class TransferRunner {
+  private queued: PendingTransfer | undefined;
+  private running: RunningTransfer | undefined;
+
+  constructor(private readonly session: Session) {}
+
+  /** True while a transfer is queued or moving bytes. */
+  get active(): boolean {
+    return this.running !== undefined || this.queued !== undefined;
+  }
+
+  /** True while a transfer is running on a data connection (not merely queued). */
+  get moving(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Byte counts of the running transfer, if any. */
+  get status(): TransferStatus | undefined {
+    const t = this.running;
+    if (t === undefined) return undefined;
+    return { direction: t.direction, bytes: t.bytes, elapsedSeconds: (Date.now() - t.startedAt) / 1000 };
+  }
+
+  /**
+   * True when a transfer command can start now: there is an open (or pending) data channel and no
+   * transfer is running. Otherwise replies `425` and returns false, before any file is opened.
+   */
+  ensureReady(): boolean {
+    const channel = this.session.data;
+    if (channel === undefined || channel.isClosed || this.running !== undefined) {
+      this.session.reply(425, "Can't open data connection.");
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Starts a transfer on the session's data channel: `125` when the connection is already open, `150`
+   * when it is still pending (the transfer then starts on connect), `425` when there is no channel.
+   */
+  start(transfer: PendingTransfer): void {
+    const channel = this.session.data;
+    if (channel === undefined || channel.isClosed || this.running !== undefined) {
+      transfer.stream.destroy();
+      this.session.reply(425, "Can't open data connection.");
+      return;
+    }
+    if (this.queued !== undefined) this.queued.stream.destroy();
+    this.session.suspendIdleTimer();
+    if (channel.socket !== undefined) {
+      this.session.reply(125, 'Data connection already open. Transfer starting.');
+      void this.run(transfer, channel, channel.socket);
+      return;
+    }
+    this.session.reply(150, 'File status okay. About to open data connection.');
+    this.queued = transfer;
+  }
+
+  /** Called by the data channel when its connection is ready: starts the queued transfer, if any. */
+  onDataConnected(channel: DataChannel, socket: Socket): void {
+    const transfer = this.queued;
+    if (transfer === undefined || this.session.data !== channel) return;
+    this.queued = undefined;
+    void this.run(transfer, channel, socket);
+  }
+
+  /**
+   * ABOR. Returns what happened so the command can answer: `transfer` when a transfer command was
+   * pending or running (426 then 226), `channel` when only a data channel existed (225), `none`.
+   */
+  abort(): 'transfer' | 'channel' | 'none' {
+    if (this.running !== undefined) {
+      this.running.aborted = true;
+      destroyAll(this.running);
+      return 'transfer';
+    }
+    if (this.queued !== undefined) {
+      this.queued.stream.destroy();
+      this.queued = undefined;
+      this.session.closeDataChannel();
+      this.session.transferFinished();
+      return 'transfer';
+    }
+    if (this.session.data !== undefined) {
+      this.session.closeDataChannel();
+      return 'channel';
+    }
+    return 'none';
+  }
+
+  /** The control connection is going away: cut the transfer without a reply. */
+  abortForClose(): void {
+    if (this.queued !== undefined) {
+      this.queued.stream.destroy();
+      this.queued = undefined;
+    }
+    if (this.running !== undefined) {
+      this.running.aborted = true;
+      destroyAll(this.running);
+    }
+  }
+
+  private async run(pending: PendingTransfer, channel: DataChannel, rawSocket: Socket): Promise<void> {
+    const session = this.session;
+    const transfer: RunningTransfer = {
+      ...pending,
+      bytes: 0,
+      startedAt: Date.now(),
+      aborted: false,
+      stalled: false,
+      fileError: undefined,
+      socket: rawSocket,
+      streams: [pending.stream, rawSocket],
+    };
+    this.running = transfer;
+    session.suspendIdleTimer();
+    const stall = this.watchStall(transfer);
+    let ok = false;
+    let error: unknown;
+    try {
+      const socket = await this.wrapSocket(rawSocket);
+      transfer.socket = socket;
+      const middle = this.middleStreams(transfer);
+      transfer.streams = [pending.stream, ...middle, socket];
+      pending.stream.once('error', (e: unknown) => {
+        transfer.fileError ??= e;
+      });
+      if (transfer.direction === 'send') {
+        const source = pending.stream as Readable;
+        const promise = pipeline([source, ...middle, socket]);
+        countBytes(middle.length > 0 ? middle[middle.length - 1]! : source, transfer);
+        await promise;
+      } else {
+        const promise = pipeline([socket, ...middle, pending.stream as Writable]);
+        countBytes(socket, transfer);
+        await promise;
+      }
+      ok = !transfer.aborted && !transfer.stalled;
+    } catch (e) {
+      error = e;
+    } finally {
+      clearInterval(stall);
+    }
+    rawSocket.destroy();
+    transfer.socket?.destroy();
+    if (!transfer.aborted) pending.stream.destroy();
+    if (session.data === channel) session.closeDataChannel();
+    this.running = undefined;
+    this.finish(transfer, ok, error);
+  }
+
+  private async wrapSocket(socket: Socket): Promise<Duplex> {
+    let current: Duplex = socket;
+    for (const plugin of this.session.options.plugins) {
+      if (plugin.wrapDataSocket !== undefined) current = await plugin.wrapDataSocket(current, this.session);
+    }
+    return current;
+  }
+
+  private middleStreams(transfer: PendingTransfer): Transform[] {
+    const streams: Transform[] = [];
+    const ascii = transfer.ascii
+      ? [transfer.direction === 'send' ? new ToNetworkAscii() : new FromNetworkAscii()]
+      : [];
+    const plugins: Transform[] = [];
+    for (const plugin of this.session.options.plugins) {
+      const t = plugin.transformData?.(this.session, transfer.direction);
+      if (t !== undefined) plugins.push(t);
+    }
+    // Line-ending conversion sits next to the file; plugin transforms next to the socket.
+    if (transfer.direction === 'send') streams.push(...ascii, ...plugins);
+    else streams.push(...plugins, ...ascii);
+    return streams;
+  }
+
+  private watchStall(transfer: RunningTransfer): NodeJS.Timeout | undefined {
+    const timeout = this.session.options.dataTimeoutMs;
+    if (timeout <= 0) return undefined;
+    let last = transfer.bytes;
+    return setInterval(() => {
+      if (transfer.bytes === last) {
+        transfer.stalled = true;
+        destroyAll(transfer);
+      }
+      last = transfer.bytes;
+    }, timeout);
+  }
+
+  private finish(transfer: RunningTransfer, ok: boolean, error: unknown): void {
+    const session = this.session;
+    const seconds = ((Date.now() - transfer.startedAt) / 1000).toFixed(3);
+    if (transfer.path !== undefined) {
+      session.options.logger.info(
+        `${session.logPrefix} ${transfer.command} ${transfer.path} completed=${ok ? 1 : 0} bytes=${transfer.bytes} seconds=${seconds}`,
+      );
+    }
+    if (transfer.stalled) {
+      session.reply(421, 'Data connection timed out.');
+      this.fileEvent(transfer, false);
+      session.close('data connection timed out');
+      return;
+    }
+    if (!transfer.aborted) {
+      if (ok) session.reply(226, 'Transfer complete.');
+      else session.reply(426, failureText(transfer, error));
+    }
+    this.fileEvent(transfer, ok);
+    session.transferFinished();
+  }
+
+  private fileEvent(transfer: RunningTransfer, ok: boolean): void {
+    if (transfer.path === undefined) return;
+    const session = this.session;
+    if (transfer.direction === 'send') {
+      session.emit(ok ? 'fileSent' : 'incompleteFileSent', session, transfer.path);
+    } else {
+      session.emit(ok ? 'fileReceived' : 'incompleteFileReceived', session, transfer.path);
+    }
+  }
+}
+
+function failureText(transfer: RunningTransfer, error: unknown): string {
+  if (transfer.fileError !== undefined)
+    return `${describeFilesystemError(transfer.fileError)}; transfer aborted.`;
+  if (transfer.direction === 'send') return `Transfer aborted; ${transfer.bytes} bytes transmitted.`;
+  const code = errorCode(error);
+  if (code === 'ECONNRESET') return 'Connection reset by peer; transfer aborted.';
+  if (code !== undefined && /^E[A-Z]+$/.test(code))
+    return `${describeFilesystemError(error)}; transfer aborted.`;
+  return 'Data connection lost; transfer aborted.';
+}
+
+function countBytes(stream: Readable | Duplex, transfer: RunningTransfer): void {
+  stream.on('data', (chunk: Buffer) => {
+    transfer.bytes += chunk.length;
+  });
+}
+
+function destroyAll(transfer: RunningTransfer): void {
+  for (const stream of transfer.streams) stream.destroy();
+}

@@ -1,0 +1,243 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { FileWriter, LocalFileSystem } from '../src/index.js';
+import { nextError, tempDir } from './helpers.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function writeAll(stream: Writable, ...chunks: Array<string | Buffer>): Promise<void> {
+  await pipeline(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), stream);
+}
+
+describe('openWrite modes', () => {
+  it('truncate creates a file, or empties an existing one', async () => {
+    const root = tempDir();
+    const fs = new LocalFileSystem(root);
+    const file = path.join(root, 'f.txt');
+    await writeAll(await fs.openWrite(file, { mode: 'truncate' }), 'hello ', 'world');
+    expect(readFileSync(file, 'utf8')).toBe('hello world');
+    await writeAll(await fs.openWrite(file, { mode: 'truncate' }), 'bye');
+    expect(readFileSync(file, 'utf8')).toBe('bye');
+    await writeAll(await fs.openWrite(file, { mode: 'truncate' }));
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it('append creates a file, or adds to its end', async () => {
+    const root = tempDir();
+    const fs = new LocalFileSystem(root);
+    const file = path.join(root, 'f.txt');
+    await writeAll(await fs.openWrite(file, { mode: 'append' }), 'one');
+    await writeAll(await fs.openWrite(file, { mode: 'append', start: 0 }), '-two', '-three');
+    expect(readFileSync(file, 'utf8')).toBe('one-two-three');
+  });
+
+  it('offset writes from `start` and keeps the tail', async () => {
+    const root = tempDir();
+    const fs = new LocalFileSystem(root);
+    const file = path.join(root, 'f.txt');
+    writeFileSync(file, '0123456789');
+    await writeAll(await fs.openWrite(file, { mode: 'offset', start: 3 }), 'ab', 'c');
+    expect(readFileSync(file, 'utf8')).toBe('012abc6789');
+    await writeAll(await fs.openWrite(file, { mode: 'offset', start: 8 }), 'XYZ');
+    expect(readFileSync(file, 'utf8')).toBe('012abc67XYZ');
+  });
+
+  it('offset needs an existing file (ENOENT) and creates none', async () => {
+    const root = tempDir();
+    const fs = new LocalFileSystem(root);
+    const file = path.join(root, 'missing.txt');
+    await expect(fs.openWrite(file, { mode: 'offset', start: 0 })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('rejects with EISDIR for a directory and ENOENT for a missing parent', async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'dir'));
+    const fs = new LocalFileSystem(root);
+    for (const mode of ['truncate', 'append', 'offset'] as const) {
+      await expect(fs.openWrite(path.join(root, 'dir'), { mode })).rejects.toMatchObject({ code: 'EISDIR' });
+    }
+    await expect(fs.openWrite(path.join(root, 'no', 'f'), { mode: 'truncate' })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+});
+
+describe('openWrite streaming', () => {
+  it('writes many 64 KiB chunks byte for byte, in ~1 MiB vectored writes', async () => {
+    const root = tempDir();
+    const fs = new LocalFileSystem(root);
+    const file = path.join(root, 'big.bin');
+    const data = randomBytes(6 * MiB + 12_345);
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < data.length; offset += 64 * KiB)
+      chunks.push(data.subarray(offset, offset + 64 * KiB));
+
+    const stream = await fs.openWrite(file, { mode: 'truncate' });
+    expect(stream).toBeInstanceOf(FileWriter);
+    expect(stream.writableHighWaterMark).toBe(MiB);
+    const writer = stream as FileWriter;
+    const writev = vi.spyOn(writer.handle, 'writev');
+    let onDiskAtClose = '';
+    stream.once('close', () => {
+      onDiskAtClose = sha256(readFileSync(file));
+    });
+    await pipeline(Readable.from(chunks), stream);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(sha256(readFileSync(file))).toBe(sha256(data));
+    expect(onDiskAtClose).toBe(sha256(data));
+    expect(writer.bytesWritten).toBe(data.length);
+    // 97 socket-sized chunks became a handful of large writes.
+    expect(writev.mock.calls.length).toBeGreaterThanOrEqual(6);
+    expect(writev.mock.calls.length).toBeLessThanOrEqual(8);
+  });
+
+  it('emits finish only once the data is on disk and the descriptor closed, then close', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const stream = (await new LocalFileSystem(root).openWrite(file, { mode: 'truncate' })) as FileWriter;
+    const events: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      stream.once('finish', () => {
+        events.push(`finish:${readFileSync(file).length}:${stream.handle.fd}`);
+      });
+      stream.once('close', () => {
+        events.push(`close:${readFileSync(file).length}`);
+        resolve();
+      });
+    });
+    stream.write(Buffer.alloc(1000, 1));
+    stream.end(Buffer.alloc(24, 2));
+    await done;
+    expect(events).toEqual(['finish:1024:-1', 'close:1024']);
+  });
+
+  it('applies backpressure: write() returns false once the buffer is full, then drains', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const highWaterMark = 256 * KiB;
+    const stream = await new LocalFileSystem(root).openWrite(file, { mode: 'truncate', highWaterMark });
+    expect(stream.writableHighWaterMark).toBe(highWaterMark);
+    const chunk = Buffer.alloc(64 * KiB, 7);
+    let accepted = 0;
+    while (stream.write(chunk)) {
+      accepted++;
+      expect(accepted).toBeLessThan(64);
+    }
+    // At most one batch gathered plus one queue's worth before refusing.
+    expect((accepted + 1) * chunk.length).toBeLessThanOrEqual(2 * highWaterMark + chunk.length);
+    expect(stream.writableNeedDrain).toBe(true);
+    await new Promise((resolve) => stream.once('drain', resolve));
+    await new Promise<void>((resolve, reject) =>
+      stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    expect(readFileSync(file).length).toBe((accepted + 1) * chunk.length);
+  });
+
+  it('offset mode keeps writing at the right positions across batches', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const original = randomBytes(3 * MiB);
+    writeFileSync(file, original);
+    const patch = randomBytes(MiB + 300 * KiB);
+    const start = 700 * KiB;
+    const stream = await new LocalFileSystem(root, { highWaterMark: 128 * KiB }).openWrite(file, {
+      mode: 'offset',
+      start,
+    });
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < patch.length; offset += 50 * KiB)
+      chunks.push(patch.subarray(offset, offset + 50 * KiB));
+    await pipeline(Readable.from(chunks), stream);
+    const expected = Buffer.from(original);
+    patch.copy(expected, start);
+    expect(sha256(readFileSync(file))).toBe(sha256(expected));
+  });
+});
+
+describe('FileWriter errors', () => {
+  it.skipIf(!existsSync('/dev/full'))(
+    'propagates ENOSPC as a stream error and closes the descriptor',
+    async () => {
+      const handle = await open('/dev/full', 'w');
+      const writer = new FileWriter(handle, { position: null, highWaterMark: 64 * KiB });
+      const closed = new Promise((resolve) => writer.once('close', resolve));
+      const failure = nextError(writer);
+      writer.write(Buffer.alloc(128 * KiB));
+      await expect(failure).resolves.toMatchObject({ code: 'ENOSPC' });
+      await closed;
+      expect(handle.fd).toBe(-1);
+    },
+  );
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'reports an error from the final flush instead of finishing',
+    async () => {
+      const handle = await open('/dev/full', 'w');
+      const writer = new FileWriter(handle, { position: null, highWaterMark: MiB });
+      let finished = false;
+      writer.once('finish', () => {
+        finished = true;
+      });
+      const failure = nextError(writer);
+      writer.end(Buffer.from('x'));
+      await expect(failure).resolves.toMatchObject({ code: 'ENOSPC' });
+      expect(finished).toBe(false);
+      expect(writer.writableFinished).toBe(false);
+    },
+  );
+
+  it('propagates an error from a handle that went bad', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const stream = (await new LocalFileSystem(root).openWrite(file, { mode: 'truncate' })) as FileWriter;
+    await stream.handle.close();
+    const failure = nextError(stream);
+    stream.end(Buffer.from('data'));
+    await expect(failure).resolves.toMatchObject({ code: 'EBADF' });
+  });
+
+  it('destroy() closes the descriptor, drops gathered data and emits error then close', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const stream = (await new LocalFileSystem(root).openWrite(file, { mode: 'truncate' })) as FileWriter;
+    stream.write(Buffer.from('never written'));
+    const events: string[] = [];
+    const closed = new Promise<void>((resolve) => {
+      stream.once('error', (error) => events.push(`error:${error.message}`));
+      stream.once('close', () => {
+        events.push('close');
+        resolve();
+      });
+    });
+    stream.destroy(new Error('aborted'));
+    await closed;
+    expect(events).toEqual(['error:aborted', 'close']);
+    expect(stream.handle.fd).toBe(-1);
+    expect(readFileSync(file).length).toBe(0);
+  });
+
+  it('destroy() during a write waits for it before closing', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'f.bin');
+    const stream = (await new LocalFileSystem(root, { highWaterMark: 64 * KiB }).openWrite(file, {
+      mode: 'truncate',
+    })) as FileWriter;
+    stream.write(Buffer.alloc(64 * KiB, 1));
+    const closed = new Promise((resolve) => stream.once('close', resolve));
+    stream.destroy();
+    await closed;
+    expect(stream.handle.fd).toBe(-1);
+  });
+});
