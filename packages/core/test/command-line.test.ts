@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CommandLineSplitter, stripTelnet } from '../src/protocol/command-line.js';
+import { parseCommandLine } from '../src/protocol/parse.js';
+
+const lines = (results: ReturnType<CommandLineSplitter['push']>): string[] =>
+  results.map((r) => (r.kind === 'line' ? r.line.toString('latin1') : '<too-long>'));
+
+describe('CommandLineSplitter', () => {
+  it('splits on CRLF only and keeps a bare LF inside the line', () => {
+    const s = new CommandLineSplitter(2048);
+    expect(lines(s.push(Buffer.from('NOOP\r\nSYST\r\nno\nop\r\nPART')))).toEqual(['NOOP', 'SYST', 'no\nop']);
+    expect(s.pendingBytes).toBe(4);
+    expect(lines(s.push(Buffer.from('IAL\r')))).toEqual([]);
+    expect(lines(s.push(Buffer.from('\n')))).toEqual(['PARTIAL']);
+  });
+
+  it('reports an over-long line once and skips it to the next CRLF', () => {
+    const s = new CommandLineSplitter(16);
+    expect(lines(s.push(Buffer.from('x'.repeat(20))))).toEqual(['<too-long>']);
+    expect(lines(s.push(Buffer.from('y'.repeat(50))))).toEqual([]);
+    expect(lines(s.push(Buffer.from('zz\r\nNOOP\r\n')))).toEqual(['NOOP']);
+    expect(lines(s.push(Buffer.from(`${'a'.repeat(17)}\r\nOK\r\n`)))).toEqual(['<too-long>', 'OK']);
+    expect(lines(s.push(Buffer.from(`${'a'.repeat(16)}\r\n`)))).toEqual(['a'.repeat(16)]);
+  });
+
+  it('handles a CR at the end of a skipped chunk', () => {
+    const s = new CommandLineSplitter(4);
+    expect(lines(s.push(Buffer.from('abcdefgh\r')))).toEqual(['<too-long>']);
+    expect(lines(s.push(Buffer.from('\nNOOP\r\n')))).toEqual(['NOOP']);
+  });
+
+  it('discards what is buffered', () => {
+    const s = new CommandLineSplitter(64);
+    s.push(Buffer.from('half'));
+    s.discard();
+    expect(lines(s.push(Buffer.from('NOOP\r\n')))).toEqual(['NOOP']);
+  });
+});
+
+describe('stripTelnet', () => {
+  it('removes IAC commands and un-doubles IAC IAC', () => {
+    expect([...stripTelnet(Buffer.from([0xff, 0xf4, 0xff, 0xf2, 0x41]))]).toEqual([0x41]);
+    expect([...stripTelnet(Buffer.from([0x41, 0xff, 0xfb, 0x01, 0x42]))]).toEqual([0x41, 0x42]);
+    expect([...stripTelnet(Buffer.from([0xff, 0xff, 0x41]))]).toEqual([0xff, 0x41]);
+    expect([...stripTelnet(Buffer.from([0x41, 0xff]))]).toEqual([0x41]);
+    const plain = Buffer.from('plain');
+    expect(stripTelnet(plain)).toBe(plain);
+  });
+});
+
+describe('parseCommandLine', () => {
+  it('splits at the first space, upper-cases the command and keeps the argument verbatim', () => {
+    expect(parseCommandLine('cwd  x ')).toEqual({ name: 'CWD', arg: ' x ' });
+    expect(parseCommandLine('NOOP')).toEqual({ name: 'NOOP', arg: undefined });
+    expect(parseCommandLine('PASS ')).toEqual({ name: 'PASS', arg: '' });
+  });
+
+  it('turns SITE sub-commands into their own names', () => {
+    expect(parseCommandLine('site chmod 755 f')).toEqual({ name: 'SITE CHMOD', arg: '755 f' });
+    expect(parseCommandLine('SITE help')).toEqual({ name: 'SITE HELP', arg: undefined });
+    expect(parseCommandLine('SITE')).toEqual({ name: 'SITE', arg: undefined });
+  });
+});
