@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { type AddressInfo, createServer, type ListenOptions, type Server, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  createServer,
+  type ListenOptions,
+  Server as NetServer,
+  type Server,
+  type Socket,
+} from 'node:net';
 import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js';
 import { plainAddress } from './protocol/address.js';
@@ -93,24 +100,33 @@ export class FtpServer {
 
   /**
    * Starts listening. Without a host the server listens on all interfaces (`::`, dual-stack where the
-   * system allows). Resolves with the bound address; rejects (e.g. `EADDRINUSE`) when binding fails.
+   * system allows); the default port is 2121. Given a `net.Server` (already listening or not), the
+   * server serves the connections it accepts instead of opening its own listener (pyftpdlib's
+   * `FTPServer(sock, ...)`). Resolves with the bound address; rejects (e.g. `EADDRINUSE`) when binding fails.
    */
-  async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    const server = createServer({ noDelay: this.options.tcpNoDelay });
-    server.on('connection', (socket) => this.handleConnection(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: 2121, backlog: this.options.backlog, ...options }, () => {
-        server.off('error', reject);
-        resolve();
+  async listen(options: ListenOptions | Server = {}): Promise<AddressInfo> {
+    const server =
+      options instanceof NetServer ? options : createServer({ noDelay: this.options.tcpNoDelay });
+    server.on('connection', (socket: Socket) => this.handleConnection(socket));
+    if (!server.listening) {
+      const listenOptions: ListenOptions = options instanceof NetServer ? {} : options;
+      const bind: ListenOptions =
+        listenOptions.port === undefined && listenOptions.path === undefined
+          ? { port: 2121, ...listenOptions }
+          : listenOptions;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ backlog: this.options.backlog, ...bind }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    }
     server.on('error', (error) => this.options.logger.error(`listener error: ${error.message}`));
     this.listening.add(server);
     const address = server.address() as AddressInfo;
-    this.options.logger.info(
-      `>>> starting FTP server on ${address.address}:${address.port}, pid=${process.pid} <<<`,
-    );
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.options.logger.info(`>>> starting FTP server on ${host}:${address.port}, pid=${process.pid} <<<`);
     return address;
   }
 

@@ -9,6 +9,7 @@ import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
 import type { FileSystem } from './filesystem.js';
 import { DEFAULT_FACTS, type MlsxFact } from './listing/mlsx.js';
 import type { ResolvedOptions } from './options.js';
+import type { Refusal } from './plugin.js';
 import { plainAddress } from './protocol/address.js';
 import { CommandLineSplitter } from './protocol/command-line.js';
 import { type ParsedCommand, parseCommandLine } from './protocol/parse.js';
@@ -321,7 +322,13 @@ export class Session {
       return undefined;
     }
     for (const plugin of this.options.plugins) {
-      const refusal = safeCall(() => plugin.beforeCommand?.(this, { name: definition.name, arg }));
+      let refusal: Refusal | undefined;
+      try {
+        refusal = plugin.beforeCommand?.(this, { name: definition.name, arg });
+      } catch (error) {
+        this.logBug(`plugin ${plugin.name} beforeCommand failed`, error);
+        refusal = { code: 451, text: 'Requested action aborted: local error in processing.' };
+      }
       if (refusal !== undefined) {
         this.reply(refusal.code, refusal.text);
         return undefined;
@@ -601,12 +608,4 @@ function waitForDrain(socket: Duplex): Promise<void> {
     socket.on('drain', done);
     socket.on('close', done);
   });
-}
-
-function safeCall<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
-  }
 }

@@ -342,3 +342,23 @@ describe('lifecycle', () => {
     await t.close();
   });
 });
+
+describe('an existing listener', () => {
+  it('serves connections from a net.Server the program created (pyftpdlib FTPServer(sock))', async () => {
+    const { createServer } = await import('node:net');
+    const { DummyAuthorizer } = await import('@ftpkit/authorizer-dummy');
+    const { FtpServer, silentLogger } = await import('@ftpkit/core');
+    const { localFileSystem } = await import('@ftpkit/fs-local');
+    const { tmpdir } = await import('node:os');
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const authorizer = new DummyAuthorizer();
+    authorizer.addAnonymous(tmpdir());
+    await using server = new FtpServer({ authorizer, filesystem: localFileSystem(), logger: silentLogger });
+    const address = await server.listen(listener);
+    expect(address.port).toBe((listener.address() as { port: number }).port);
+    const c = await RawClient.connect(address.port);
+    expect((await c.reply()).code).toBe(220);
+    c.destroy();
+  });
+});
