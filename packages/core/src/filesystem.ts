@@ -79,10 +79,11 @@ export interface OpenReadOptions {
 
 /**
  * How {@link FileSystem.openWrite} opens the file: `truncate` (STOR; create or empty it), `append` (APPE;
- * create or add at the end) or `offset` (STOR after REST; the file must exist, writing starts at `start`
- * and the rest of the file is kept).
+ * create or add at the end), `offset` (STOR after REST; the file must exist, writing starts at `start`
+ * and the rest of the file is kept) or `exclusive` (STOU; create a new file readable by its owner only,
+ * failing with `EEXIST` when the name is taken).
  */
-export type OpenWriteMode = 'truncate' | 'append' | 'offset';
+export type OpenWriteMode = 'truncate' | 'append' | 'offset' | 'exclusive';
 
 /** Options for {@link FileSystem.openWrite}. */
 export interface OpenWriteOptions {

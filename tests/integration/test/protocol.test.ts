@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -223,8 +223,8 @@ describe('replies, as pyftpdlib words them', () => {
       ' FEAT   HELP   LIST   MDTM   MFMT   MKD    MLSD   MLST  ',
       ' MODE   NLST   NOOP   OPTS   PASS   PASV   PORT   PWD   ',
       ' QUIT   REIN   REST   RETR   RMD    RNFR   RNTO   SITE  ',
-      ' SIZE   STAT   STOR   STRU   SYST   TYPE   USER   XCUP  ',
-      ' XCWD   XMKD   XPWD   XRMD  ',
+      ' SIZE   STAT   STOR   STOU   STRU   SYST   TYPE   USER  ',
+      ' XCUP   XCWD   XMKD   XPWD   XRMD  ',
       '214 Help command successful.',
     ]);
     expect(await c.send('HELP retr')).toMatchObject({
@@ -536,6 +536,42 @@ describe('data connections', () => {
     expect(mlsd.find((l) => l.endsWith(' link'))).toMatch(/size=2;type=file;/);
     expect(await list('LIST a.txt')).toMatch(/ a\.txt\r\n$/);
     expect(await c.send('LIST missing')).toMatchObject({ code: 550, text: 'No such file or directory.' });
+  });
+
+  it('stores with STOU under a unique name, inside the root only', async () => {
+    let data = await connectPasv(await c.send('PASV'));
+    const first = await c.send('STOU');
+    expect(first.code).toBe(125);
+    expect(first.text).toMatch(/^FILE: ftpd\.[a-z0-9_]{8}$/);
+    data.end('unique');
+    expect((await c.reply()).code).toBe(226);
+    const name = first.text.slice('FILE: '.length);
+    expect(readFileSync(join(t.root, name), 'utf8')).toBe('unique');
+    expect(statSync(join(t.root, name)).mode & 0o777).toBe(0o600);
+    mkdirSync(join(t.root, 'sub'));
+    data = await connectPasv(await c.send('PASV'));
+    const named = await c.send('STOU sub/report');
+    expect(named.text).toMatch(/^FILE: report\.[a-z0-9_]{8}$/);
+    data.end('r');
+    expect((await c.reply()).code).toBe(226);
+    expect(readdirSync(join(t.root, 'sub'))).toEqual([named.text.slice('FILE: '.length)]);
+    const outside = `${t.root}-stou-outside`;
+    mkdirSync(outside);
+    symlinkSync(outside, join(t.root, 'escape'));
+    await c.send('PASV');
+    const escaped = await c.send('STOU escape/pwn');
+    expect(escaped.code).toBe(550);
+    expect(escaped.text).toMatch(/points to a path which is outside the user's root directory\.$/);
+    expect(readdirSync(outside)).toEqual([]);
+    await c.send('REST 1');
+    expect(await c.send('STOU')).toMatchObject({
+      code: 450,
+      text: "Can't STOU while REST request is pending.",
+    });
+    const anon = await t.raw();
+    await anon.login('anonymous', 'x');
+    await anon.send('PASV');
+    expect(await anon.send('STOU')).toMatchObject({ code: 550, text: 'Not enough privileges.' });
   });
 
   it('streams a listing of a large directory', async () => {

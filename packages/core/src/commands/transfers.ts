@@ -1,3 +1,8 @@
+import { randomInt } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Writable } from 'node:stream';
+import { describeFilesystemError, errorCode } from '../errors.js';
+import { normalizeVirtualPath } from '../protocol/virtual-path.js';
 import type { Session } from '../session.js';
 import type { CommandDefinition, CommandRequest } from './types.js';
 
@@ -90,6 +95,61 @@ const APPE: CommandDefinition = {
   },
 };
 
+/** Attempts STOU makes before giving up, as mkstemp(3) in pyftpdlib. */
+const STOU_ATTEMPTS = 50;
+const STOU_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789_';
+
+function uniqueSuffix(): string {
+  let suffix = '';
+  for (let i = 0; i < 8; i++) suffix += STOU_ALPHABET[randomInt(STOU_ALPHABET.length)];
+  return suffix;
+}
+
+const STOU: CommandDefinition = {
+  name: 'STOU',
+  help: 'Syntax: STOU [<SP> name] (store a file with a unique name).',
+  requiresLogin: true,
+  arg: 'optional',
+  async run(session, { arg }) {
+    if (session.restPosition > 0) {
+      session.reply(450, "Can't STOU while REST request is pending.");
+      return;
+    }
+    // The argument is a name prefix; the file goes in its directory (or the working directory).
+    const given = arg !== undefined && arg !== '' ? normalizeVirtualPath(session.cwd, arg) : undefined;
+    const directory = given === undefined ? session.cwd : posix.dirname(given);
+    const prefix = given === undefined || given === '/' ? 'ftpd.' : `${posix.basename(given)}.`;
+    if (!session.transfer.ensureReady()) return;
+    for (let attempt = 0; attempt < STOU_ATTEMPTS; attempt++) {
+      const name = `${prefix}${uniqueSuffix()}`;
+      // Every candidate goes through the same containment and permission checks as STOR.
+      const checked = await session.checkPath(posix.join(directory, name), 'w');
+      if (checked === undefined) return;
+      let stream: Writable;
+      try {
+        stream = await session.fs.openWrite(checked.path, {
+          mode: 'exclusive',
+          highWaterMark: session.options.bufferSize,
+        });
+      } catch (error) {
+        if (errorCode(error) === 'EEXIST') continue;
+        session.reply(450, `${describeFilesystemError(error)}.`);
+        return;
+      }
+      session.startTransfer({
+        direction: 'receive',
+        command: 'STOU',
+        stream,
+        path: checked.path,
+        ascii: session.transferType === 'ascii',
+        announce: `FILE: ${name}`,
+      });
+      return;
+    }
+    session.reply(450, 'No usable unique file name found.');
+  },
+};
+
 const ABOR: CommandDefinition = {
   name: 'ABOR',
   help: 'Syntax: ABOR (abort transfer).',
@@ -108,5 +168,5 @@ const ABOR: CommandDefinition = {
   },
 };
 
-/** RETR, STOR, APPE, ABOR. */
-export const TRANSFER_COMMANDS: readonly CommandDefinition[] = [RETR, STOR, APPE, ABOR];
+/** RETR, STOR, STOU, APPE, ABOR. */
+export const TRANSFER_COMMANDS: readonly CommandDefinition[] = [RETR, STOR, STOU, APPE, ABOR];

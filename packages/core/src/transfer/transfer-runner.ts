@@ -19,6 +19,8 @@ export interface PendingTransfer {
   readonly path?: string;
   /** Convert line endings (TYPE A file transfers). */
   readonly ascii: boolean;
+  /** Replaces the text of the 125/150 reply (STOU announces `FILE: <name>`). */
+  readonly announce?: string;
 }
 
 interface RunningTransfer extends PendingTransfer {
@@ -93,11 +95,11 @@ export class TransferRunner {
     if (this.queued !== undefined) this.queued.stream.destroy();
     this.session.suspendIdleTimer();
     if (channel.socket !== undefined) {
-      this.session.reply(125, 'Data connection already open. Transfer starting.');
+      this.session.reply(125, transfer.announce ?? 'Data connection already open. Transfer starting.');
       void this.run(transfer, channel, channel.socket);
       return;
     }
-    this.session.reply(150, 'File status okay. About to open data connection.');
+    this.session.reply(150, transfer.announce ?? 'File status okay. About to open data connection.');
     this.queued = transfer;
   }
 

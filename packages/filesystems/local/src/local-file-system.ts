@@ -62,6 +62,8 @@ const WRITE_FLAGS: Readonly<Record<OpenWriteMode, number>> = {
   append: constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | O_NONBLOCK,
   // No O_CREAT: resuming an upload needs the file. Write-only, so a file without read permission works too.
   offset: constants.O_WRONLY | O_NONBLOCK,
+  // STOU: a new file only, owner-only like mkstemp(3).
+  exclusive: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NONBLOCK,
 };
 
 /**
@@ -212,7 +214,7 @@ export class LocalFileSystem implements FileSystem {
     if (flags === undefined) throw new FilesystemError('Invalid open mode', { code: 'EINVAL' });
     const start = mode === 'offset' ? checkOffset(options.start ?? 0) : 0;
     const highWaterMark = checkHighWaterMark(options.highWaterMark ?? this.highWaterMark);
-    const handle = await openRegularFile(filePath, flags);
+    const handle = await openRegularFile(filePath, flags, mode === 'exclusive' ? 0o600 : 0o666);
     return new FileWriter(handle, { position: mode === 'append' ? null : start, highWaterMark });
   }
 
@@ -310,8 +312,8 @@ async function toFileStat(stats: Stats): Promise<FileStat> {
 }
 
 /** Opens `filePath` and refuses, closing it again, anything but a regular file. */
-async function openRegularFile(filePath: string, flags: number): Promise<FileHandle> {
-  const handle = await open(filePath, flags);
+async function openRegularFile(filePath: string, flags: number, mode = 0o666): Promise<FileHandle> {
+  const handle = await open(filePath, flags, mode);
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw errnoError('EISDIR', 'open', filePath);
