@@ -4,6 +4,7 @@ import type { FileSystemFactory } from './filesystem.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import type { FtpPlugin } from './plugin.js';
+import { type Charset, charsetFor } from './protocol/charset.js';
 import { VERSION } from './version.js';
 
 /**
@@ -55,6 +56,11 @@ export interface ServerOptions {
   maxLineLength?: number;
   /** Buffer size of the data path in bytes (file reads and writes). Default 1 MiB. */
   bufferSize?: number;
+  /**
+   * Character set of commands, replies and listings: `utf8` (default) or any label `TextDecoder` knows
+   * (`latin1`, `cp1252`, `gbk`, `shift_jis`, ...), for clients that do not speak UTF-8.
+   */
+  encoding?: string;
   /** Commands added to (or replacing those of) the built-in table. */
   commands?: readonly CommandDefinition[];
   /** Plugins (TLS, throttling, ...), applied in order. */
@@ -85,6 +91,7 @@ export interface ResolvedOptions {
   readonly backlog: number;
   readonly maxLineLength: number;
   readonly bufferSize: number;
+  readonly charset: Charset;
   readonly commands: readonly CommandDefinition[];
   readonly plugins: readonly FtpPlugin[];
 }
@@ -143,6 +150,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     backlog: count('backlog', options.backlog, 100, 1),
     maxLineLength: count('maxLineLength', options.maxLineLength, 2048, 16),
     bufferSize: count('bufferSize', options.bufferSize, 1024 * 1024, 1024),
+    charset: charsetFor(options.encoding ?? 'utf8'),
     commands: options.commands ?? [],
     plugins: options.plugins ?? [],
   };

@@ -40,8 +40,6 @@ const URGENT_SUFFIXES = ['ABOR', 'STAT', 'QUIT'];
 /** Lines queued before the session stops reading from the socket. */
 const MAX_QUEUED_LINES = 32;
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-
 /** TYPE: `ascii` (A) or `binary` (I). */
 export type TransferType = 'ascii' | 'binary';
 
@@ -229,7 +227,7 @@ export class Session {
     this.lastReplyCode = code;
     if (this.socket.writable) {
       this.options.logger.debug(`${this.logPrefix} -> ${text.trimEnd()}`);
-      this.socket.write(text);
+      this.socket.write(this.options.charset.isUtf8 ? text : this.options.charset.encode(text));
     }
   }
 
@@ -255,7 +253,7 @@ export class Session {
           this.options.logger.warn(`${this.logPrefix} Command too long.`);
           this.reply(500, 'Command too long.');
         } else {
-          await this.processLine(decoder.decode(item));
+          await this.processLine(this.options.charset.decode(item));
         }
         if (this.socket.writableNeedDrain) await waitForDrain(this.socket);
         if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();

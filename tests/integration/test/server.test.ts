@@ -362,3 +362,26 @@ describe('an existing listener', () => {
     c.destroy();
   });
 });
+
+describe('encoding', () => {
+  it('speaks a legacy charset on the control and data connections', async () => {
+    const { existsSync } = await import('node:fs');
+    const t = await startServer({ encoding: 'latin1' });
+    try {
+      const c = await t.raw();
+      await c.login();
+      c.socket.setEncoding('latin1');
+      c.write(Buffer.concat([Buffer.from('MKD caf'), Buffer.from([0xe9]), Buffer.from('\r\n')]));
+      expect((await c.reply()).code).toBe(257);
+      expect(existsSync(join(t.root, 'café'))).toBe(true);
+      expect((await c.send('FEAT')).lines).not.toContain(' UTF8');
+      const data = await connectPasv(await c.send('PASV'));
+      const body = readAll(data);
+      await c.send('NLST');
+      expect([...(await body)]).toEqual([0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a]);
+      expect((await c.reply()).code).toBe(226);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -5,10 +5,11 @@ import { listingFor } from './listings.js';
 import type { CommandDefinition } from './types.js';
 
 /** Features that belong to no single command. */
-const CORE_FEATURES = ['TVFS', 'UTF8'];
+const CORE_FEATURES = ['TVFS'];
 
 function featureLines(session: Session): string[] {
   const features = new Set(CORE_FEATURES);
+  if (session.options.charset.isUtf8) features.add('UTF8');
   for (const definition of session.commands.values()) {
     const feature =
       typeof definition.feature === 'function' ? definition.feature(session) : definition.feature;

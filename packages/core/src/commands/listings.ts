@@ -21,6 +21,7 @@ export function listingContext(session: Session): ListingContext {
     utc: session.options.useGmtTimes,
     facts: session.facts,
     hasPerm: (perm, path) => session.hasPerm(perm, path),
+    encode: (text) => session.options.charset.encode(text),
   };
 }
 
@@ -33,7 +34,7 @@ export async function listingFor(session: Session, request: CommandRequest): Pro
   const stat = await session.fs.lstat(request.path);
   if (isDirectory(stat)) return listDirectory(context, request.path);
   const line = await listLine(context, request.path, virtualBasename(request.virtualPath), new Date());
-  return Readable.from(line === undefined ? [] : [Buffer.from(line)]);
+  return Readable.from(line === undefined ? [] : [context.encode(line)]);
 }
 
 function send(session: Session, command: string, stream: Readable): void {
@@ -67,7 +68,7 @@ const NLST: CommandDefinition = {
     const stat = await session.fs.lstat(request.path);
     const stream = isDirectory(stat)
       ? nameList(listingContext(session), request.path)
-      : Readable.from([Buffer.from(`${virtualBasename(request.virtualPath)}\r\n`)]);
+      : Readable.from([session.options.charset.encode(`${virtualBasename(request.virtualPath)}\r\n`)]);
     if (!session.transfer.ensureReady()) {
       stream.destroy();
       return;

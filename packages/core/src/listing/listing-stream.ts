@@ -16,6 +16,8 @@ export interface ListingContext {
   hasPerm(perm: PermissionLetter, path: string): boolean;
   /** MLSx facts enabled. */
   readonly facts: ReadonlySet<MlsxFact>;
+  /** Encodes listing text in the session's charset. */
+  encode(text: string): Buffer;
 }
 
 /** The resolved path of `name` inside the resolved directory `dir`. */
@@ -72,7 +74,7 @@ export function listDirectory(context: ListingContext, dir: string): Readable {
           batch.map((name) => listLine(context, childPath(dir, name), name, now)),
         );
         const text = lines.filter((line) => line !== undefined).join('');
-        if (text.length > 0) yield Buffer.from(text);
+        if (text.length > 0) yield context.encode(text);
       }
     })(),
     { objectMode: false },
@@ -85,7 +87,7 @@ export function nameList(context: ListingContext, dir: string): Readable {
     (async function* () {
       const names = await sortedNames(context.fs, dir);
       for (let i = 0; i < names.length; i += BATCH * 8) {
-        yield Buffer.from(
+        yield context.encode(
           names
             .slice(i, i + BATCH * 8)
             .map((name) => `${name}\r\n`)
@@ -132,7 +134,7 @@ export function machineList(context: ListingContext, dir: string, virtualDir: st
           }),
         );
         const text = lines.filter((line) => line !== undefined).join('');
-        return text.length > 0 ? Buffer.from(text) : undefined;
+        return text.length > 0 ? context.encode(text) : undefined;
       };
       for await (const name of context.fs.readdir(dir)) {
         batch.push(name);
