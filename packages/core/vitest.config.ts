@@ -1,6 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  extends: true,
-  test: { name: '@ftpkit/core', include: ['test/**/*.test.ts'] },
+  test: { name: '@ftpkit/core', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
 });

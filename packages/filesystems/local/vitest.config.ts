@@ -1,6 +1,10 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  extends: true,
-  test: { name: '@ftpkit/fs-local', include: ['test/**/*.test.ts'] },
+  test: {
+    name: '@ftpkit/fs-local',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
 });
