@@ -35,13 +35,19 @@ export interface FtpPlugin {
   /** Called once per session, before the banner: the place to attach per-session state. */
   sessionStarted?(session: Session): void;
   /**
+   * Called when the session forgets its account (USER while logged in, REIN): the place to reset
+   * per-login state such as PBSZ/PROT.
+   */
+  accountFlushed?(session: Session): void;
+  /**
    * Called for every known command after its argument and login checks; a {@link Refusal} answers the
    * command instead of running it (e.g. `550 SSL/TLS required on the control channel.`).
    */
   beforeCommand?(session: Session, command: CommandInfo): Refusal | undefined;
   /**
    * Wraps a data connection before a transfer uses it (e.g. a TLS handshake when PROT P is set). A
-   * rejection fails the transfer with `522`/`425` as the error's `replyCode` says (default 425).
+   * rejection fails the transfer: the reply is the error's `replyCode` (e.g. 522) with its message, or
+   * `425 Can't open data connection.` when the error has no `replyCode`.
    */
   wrapDataSocket?(socket: Duplex, session: Session): Promise<Duplex> | Duplex;
   /** A transform added to the data path of each transfer (e.g. a bandwidth limiter), or undefined. */

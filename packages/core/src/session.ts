@@ -427,6 +427,13 @@ export class Session {
     this.renameFrom = undefined;
     this.facts = new Set(DEFAULT_FACTS);
     if (!this.transfers.active) this.closeDataChannel();
+    for (const plugin of this.options.plugins) {
+      try {
+        plugin.accountFlushed?.(this);
+      } catch (error) {
+        this.logBug(`plugin ${plugin.name} accountFlushed failed`, error);
+      }
+    }
     if (wasLoggedIn && username !== undefined) this.emit('logout', this, username);
   }
 

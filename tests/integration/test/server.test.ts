@@ -251,6 +251,29 @@ describe('plugin seams', () => {
     expect(wrapped).toBe(1);
   });
 
+  it('answers with the replyCode of a failed data-socket wrapper, and calls accountFlushed', async () => {
+    let flushed = 0;
+    const plugin: FtpPlugin = {
+      name: 'refuser',
+      accountFlushed: () => {
+        flushed += 1;
+      },
+      wrapDataSocket: () => {
+        throw Object.assign(new Error('SSL session reuse required.'), { replyCode: 522 });
+      },
+    };
+    t = await startServer({ plugins: [plugin] });
+    writeFileSync(join(t.root, 'x.txt'), 'x');
+    const c = await t.raw();
+    await c.login();
+    const data = await connectPasv(await c.send('PASV'));
+    expect((await c.send('RETR x.txt')).code).toBe(125);
+    expect(await c.reply()).toMatchObject({ code: 522, text: 'SSL session reuse required.' });
+    data.destroy();
+    await c.send('REIN');
+    expect(flushed).toBe(1);
+  });
+
   it('upgrades the control connection in place and drops what was pipelined behind the command', async () => {
     const upgrade: CommandDefinition = {
       name: 'XUPG',

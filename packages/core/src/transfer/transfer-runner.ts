@@ -29,6 +29,8 @@ interface RunningTransfer extends PendingTransfer {
   aborted: boolean;
   stalled: boolean;
   fileError: unknown;
+  /** A plugin's data-socket wrapper failed (e.g. a TLS handshake): its reply replaces the 426. */
+  wrapFailure: { code: number; text: string } | undefined;
   socket: Duplex | undefined;
   streams: Array<Readable | Writable>;
 }
@@ -156,6 +158,7 @@ export class TransferRunner {
       aborted: false,
       stalled: false,
       fileError: undefined,
+      wrapFailure: undefined,
       socket: rawSocket,
       streams: [pending.stream, rawSocket],
     };
@@ -165,7 +168,7 @@ export class TransferRunner {
     let ok = false;
     let error: unknown;
     try {
-      const socket = await this.wrapSocket(rawSocket);
+      const socket = await this.wrapSocket(rawSocket, transfer);
       transfer.socket = socket;
       const middle = this.middleStreams(transfer);
       transfer.streams = [pending.stream, ...middle, socket];
@@ -196,10 +199,17 @@ export class TransferRunner {
     this.finish(transfer, ok, error);
   }
 
-  private async wrapSocket(socket: Socket): Promise<Duplex> {
+  private async wrapSocket(socket: Socket, transfer: RunningTransfer): Promise<Duplex> {
     let current: Duplex = socket;
     for (const plugin of this.session.options.plugins) {
-      if (plugin.wrapDataSocket !== undefined) current = await plugin.wrapDataSocket(current, this.session);
+      if (plugin.wrapDataSocket === undefined) continue;
+      try {
+        current = await plugin.wrapDataSocket(current, this.session);
+      } catch (error) {
+        transfer.wrapFailure = wrapFailureReply(error);
+        throw error;
+      }
+      transfer.streams.push(current);
     }
     return current;
   }
@@ -249,6 +259,8 @@ export class TransferRunner {
     }
     if (!transfer.aborted) {
       if (ok) session.reply(226, 'Transfer complete.');
+      else if (transfer.wrapFailure !== undefined)
+        session.reply(transfer.wrapFailure.code, transfer.wrapFailure.text);
       else session.reply(426, failureText(transfer, error));
     }
     this.fileEvent(transfer, ok);
@@ -264,6 +276,20 @@ export class TransferRunner {
       session.emit(ok ? 'fileReceived' : 'incompleteFileReceived', session, transfer.path);
     }
   }
+}
+
+/**
+ * The reply for a failed data-socket wrapper: the error's `replyCode` (e.g. 522) and message when it
+ * carries them, else `425 Can't open data connection.`
+ */
+function wrapFailureReply(error: unknown): { code: number; text: string } {
+  if (typeof error === 'object' && error !== null && 'replyCode' in error) {
+    const code = (error as { replyCode: unknown }).replyCode;
+    if (typeof code === 'number' && code >= 400 && code < 600) {
+      return { code, text: error instanceof Error ? error.message : "Can't open data connection." };
+    }
+  }
+  return { code: 425, text: "Can't open data connection." };
 }
 
 function failureText(transfer: RunningTransfer, error: unknown): string {
