@@ -21,18 +21,17 @@ describe('addresses', () => {
     expect(parsePortArgument('a,b,c,d,e,f')).toBeUndefined();
   });
 
-  it('parses EPRT with any delimiter', () => {
-    expect(parseEprtArgument('|1|127.0.0.1|2000|')).toEqual({
-      ok: true,
-      protocol: 1,
-      host: '127.0.0.1',
-      port: 2000,
-    });
-    expect(parseEprtArgument('x2x::1x21x')).toEqual({ ok: true, protocol: 2, host: '::1', port: 21 });
-    expect(parseEprtArgument('|3|1.2.3.4|5|')).toEqual({ ok: false, reason: 'protocol' });
-    expect(parseEprtArgument('|1|1.2.3|5|')).toEqual({ ok: false, reason: 'format' });
-    expect(parseEprtArgument('|1|1.2.3.4|70000|')).toEqual({ ok: false, reason: 'format' });
-    expect(parseEprtArgument('|1|1.2.3.4|')).toEqual({ ok: false, reason: 'format' });
+  it('splits EPRT with any delimiter', () => {
+    expect(parseEprtArgument('|1|127.0.0.1|2000|')).toEqual({ protocol: '1', host: '127.0.0.1', port: 2000 });
+    expect(parseEprtArgument('x2x::1x21x')).toEqual({ protocol: '2', host: '::1', port: 21 });
+    expect(parseEprtArgument('|3|1.2.3.4|5|')).toEqual({ protocol: '3', host: '1.2.3.4', port: 5 });
+    expect(parseEprtArgument('|1|1.2.3.4|70000|')).toBeUndefined();
+    expect(parseEprtArgument('|1|1.2.3.4|')).toBeUndefined();
+    expect(parseEprtArgument('|')).toBeUndefined();
+  });
+
+  it('checks only the resulting PORT port, as pyftpdlib', () => {
+    expect(parsePortArgument('127,0,0,1,0,5000')).toEqual({ host: '127.0.0.1', port: 5000 });
   });
 
   it('formats the 227 address', () => {

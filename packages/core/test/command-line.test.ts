@@ -61,3 +61,15 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine('SITE')).toEqual({ name: 'SITE', arg: undefined });
   });
 });
+
+describe('urgent commands sent with MSG_OOB', () => {
+  it('takes ABOR\\r as a line when the LF went out of band, and drops a late LF', () => {
+    const s = new CommandLineSplitter(2048);
+    expect(lines(s.push(Buffer.from('ABOR\r')))).toEqual(['ABOR']);
+    expect(lines(s.push(Buffer.from('\nNOOP\r\n')))).toEqual(['NOOP']);
+    expect(lines(s.push(Buffer.from([0xff, 0xf4, 0xff, 0xf2, ...Buffer.from('abor\r')])))).toEqual(['abor']);
+    expect(lines(s.push(Buffer.from('NOOP\r\n')))).toEqual(['NOOP']);
+    expect(lines(s.push(Buffer.from('RETR file\r')))).toEqual([]);
+    expect(lines(s.push(Buffer.from('\n')))).toEqual(['RETR file']);
+  });
+});

@@ -153,17 +153,31 @@ const EPRT: CommandDefinition = {
     }
     const v4 = controlIsIPv4(session);
     const parsed = parseEprtArgument(arg);
-    if (!parsed.ok) {
-      if (parsed.reason === 'protocol') session.reply(501, `Unknown network protocol (use ${v4 ? 1 : 2}).`);
-      else session.reply(501, 'Invalid EPRT format.');
+    if (parsed === undefined) {
+      session.reply(501, 'Invalid EPRT format.');
       return;
     }
-    if (parsed.protocol === 1 && !v4) {
-      session.reply(522, 'Network protocol not supported (use 2).');
-      return;
-    }
-    if (parsed.protocol === 2 && v4) {
-      session.reply(522, 'Network protocol not supported (use 1).');
+    // pyftpdlib's order: the protocol against the connection's family, then the address itself.
+    if (parsed.protocol === '1') {
+      if (!v4) {
+        session.reply(522, 'Network protocol not supported (use 2).');
+        return;
+      }
+      if (!isIPv4(parsed.host)) {
+        session.reply(501, 'Invalid EPRT format.');
+        return;
+      }
+    } else if (parsed.protocol === '2') {
+      if (v4) {
+        session.reply(522, 'Network protocol not supported (use 1).');
+        return;
+      }
+      if (!isIPv6(parsed.host)) {
+        session.reply(501, 'Invalid EPRT format.');
+        return;
+      }
+    } else {
+      session.reply(501, `Unknown network protocol (use ${v4 ? 1 : 2}).`);
       return;
     }
     await connectActive(session, parsed.host, parsed.port);

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 
 /** An address without the `::ffff:` prefix of IPv4-mapped IPv6 addresses. */
 export function plainAddress(address: string): string {
@@ -27,38 +27,35 @@ export function parsePortArgument(arg: string): DataTarget | undefined {
   const [a, b, c, d, p1, p2] = numbers as [number, number, number, number, number, number];
   if ([a, b, c, d].some((octet) => octet > 255)) return undefined;
   const port = p1 * 256 + p2;
-  if (p1 > 255 || p2 > 255 || port > 65535) return undefined;
+  // Like pyftpdlib, only the resulting port is checked, not p1 and p2 one by one.
+  if (port > 65535) return undefined;
   return { host: `${a}.${b}.${c}.${d}`, port };
 }
 
-/** The outcome of parsing an EPRT argument. */
-export type EprtParse =
-  | { ok: true; protocol: 1 | 2; host: string; port: number }
-  | { ok: false; reason: 'format' | 'protocol' };
+/** An EPRT argument split into its fields; the address is checked later, against the protocol. */
+export interface EprtFields {
+  /** The protocol field as sent: `1` (IPv4), `2` (IPv6) or anything else. */
+  readonly protocol: string;
+  /** The address field as sent. */
+  readonly host: string;
+  /** The port, 0..65535. */
+  readonly port: number;
+}
 
 /**
- * Parses an EPRT argument `<d>proto<d>address<d>port<d>` (RFC 2428): the first character is the
- * delimiter, protocol 1 (IPv4) or 2 (IPv6).
+ * Splits an EPRT argument `<d>proto<d>address<d>port<d>` (RFC 2428): the first character is the
+ * delimiter. Returns undefined when the fields or the port are malformed (`501 Invalid EPRT format.`).
  */
-export function parseEprtArgument(arg: string): EprtParse {
-  if (arg.length < 2) return { ok: false, reason: 'format' };
-  const delimiter = arg[0]!;
-  const parts = arg.split(delimiter);
+export function parseEprtArgument(arg: string): EprtFields | undefined {
+  if (arg.length < 2) return undefined;
+  const parts = arg.split(arg[0]!);
   // A well-formed argument splits into ['', proto, address, port, ''].
-  if (parts.length !== 5 || parts[0] !== '' || parts[4] !== '') return { ok: false, reason: 'format' };
-  const [, proto, host, portText] = parts as [string, string, string, string, string];
-  if (!/^\d{1,5}$/.test(portText)) return { ok: false, reason: 'format' };
+  if (parts.length !== 5 || parts[0] !== '' || parts[4] !== '') return undefined;
+  const [, protocol, host, portText] = parts as [string, string, string, string, string];
+  if (!/^\d{1,5}$/.test(portText)) return undefined;
   const port = Number(portText);
-  if (port > 65535) return { ok: false, reason: 'format' };
-  if (proto === '1') {
-    if (!isIPv4(host)) return { ok: false, reason: 'format' };
-    return { ok: true, protocol: 1, host, port };
-  }
-  if (proto === '2') {
-    if (!isIPv6(host)) return { ok: false, reason: 'format' };
-    return { ok: true, protocol: 2, host, port };
-  }
-  return { ok: false, reason: 'protocol' };
+  if (port > 65535) return undefined;
+  return { protocol, host, port };
 }
 
 /** The `h1,h2,h3,h4,p1,p2` part of a 227 reply. */

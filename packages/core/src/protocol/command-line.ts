@@ -20,6 +20,7 @@ export type SplitResult = { kind: 'line'; line: Buffer } | { kind: 'too-long' };
 export class CommandLineSplitter {
   private buffered: Buffer | undefined;
   private skipping = false;
+  private skipLf = false;
 
   constructor(private readonly maxLineLength: number) {}
 
@@ -37,6 +38,10 @@ export class CommandLineSplitter {
   /** Feeds a chunk and returns the lines (and over-long notices) it completes, in order. */
   push(chunk: Buffer): SplitResult[] {
     const results: SplitResult[] = [];
+    if (this.skipLf && chunk.length > 0) {
+      this.skipLf = false;
+      if (chunk[0] === LF) chunk = chunk.subarray(1);
+    }
     let data = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
     this.buffered = undefined;
     let start = 0;
@@ -64,9 +69,27 @@ export class CommandLineSplitter {
       this.buffered = data[data.length - 1] === CR ? Buffer.from([CR]) : undefined;
       return results;
     }
+    if (isUrgentWithoutLf(data)) {
+      // Sent with MSG_OOB (Python's ftplib does this for ABOR), the final LF is the TCP urgent byte and
+      // never reaches the stream without SO_OOBINLINE, which Node cannot set: `ABOR\r` is a whole line.
+      results.push({ kind: 'line', line: stripTelnet(data.subarray(0, data.length - 1)) });
+      this.skipLf = true;
+      return results;
+    }
     if (data.length > 0) this.buffered = Buffer.from(data);
     return results;
   }
+}
+
+const URGENT = ['ABOR', 'STAT', 'QUIT'];
+
+/** True for a short buffered `...ABOR\r` (or STAT, QUIT): an urgent command whose LF went out of band. */
+function isUrgentWithoutLf(data: Buffer): boolean {
+  if (data.length < 5 || data.length > 64 || data[data.length - 1] !== CR) return false;
+  const text = stripTelnet(data.subarray(0, data.length - 1))
+    .toString('latin1')
+    .toUpperCase();
+  return URGENT.some((command) => text.endsWith(command));
 }
 
 /** Index of the LF of the first CRLF at or after `from`, or -1. */
