@@ -222,6 +222,16 @@ export class Session {
     this.reply(code, `${describeFilesystemError(error)}.`);
   }
 
+  /**
+   * Writes raw bytes to the control connection (a listing sent by STAT) and waits while the client is
+   * not reading. Resolves false when the connection is gone.
+   */
+  async writeControl(chunk: Buffer): Promise<boolean> {
+    if (this.closed || !this.socket.writable) return false;
+    if (!this.socket.write(chunk)) await waitForDrain(this.socket);
+    return !this.closed && this.socket.writable;
+  }
+
   private send(text: string, code: number): void {
     if (this.closed) return;
     this.lastReplyCode = code;

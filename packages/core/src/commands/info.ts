@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 import { isMlsxFact, type MlsxFact } from '../listing/mlsx.js';
 import type { Session } from '../session.js';
 import { listingFor } from './listings.js';
@@ -57,24 +56,6 @@ function statusLines(session: Session): string[] {
   }
   lines.push('End of status.');
   return lines;
-}
-
-/** Writes a listing to the control connection with backpressure (STAT with a path). */
-async function writeListing(socket: Duplex, chunks: AsyncIterable<Buffer>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!socket.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    }
-    if (socket.destroyed) return;
-  }
 }
 
 const commands: CommandDefinition[] = [
@@ -144,7 +125,9 @@ const commands: CommandDefinition[] = [
       if (checked === undefined) return;
       const listing = await listingFor(session, { ...checked, name: 'STAT', arg, firstWord: '' });
       session.replyRaw(`213-Status of "${checked.virtualPath}":\r\n`, 213);
-      await writeListing(session.controlSocket, listing);
+      for await (const chunk of listing) {
+        if (!(await session.writeControl(chunk))) return;
+      }
       session.replyRaw('213 End of status.\r\n', 213);
     },
   },
