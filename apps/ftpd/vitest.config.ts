@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: '@ftpkit/ftpd', include: ['test/**/*.test.ts'] },
+  test: { name: '@ftpkit/ftpd', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
 });

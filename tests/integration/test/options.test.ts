@@ -202,6 +202,32 @@ describe('options', () => {
     expect(attempts).toBe(50);
   });
 
+  it("answers an upload that fails mid-way with the filesystem's own reply code (552 quota)", async () => {
+    const { FilesystemError } = await import('@ftpkit/core');
+    const { Writable: WritableStream } = await import('node:stream');
+    class Quota extends LocalFileSystem {
+      override async openWrite(): Promise<Writable> {
+        let used = 0;
+        return new WritableStream({
+          write(chunk: Buffer, _encoding, callback) {
+            used += chunk.length;
+            callback(used > 1000 ? new FilesystemError('Quota exceeded', { replyCode: 552, code: 'EDQUOT' }) : null);
+          },
+        });
+      }
+    }
+    t = await startServer({ filesystem: (context) => new Quota(context.home) });
+    const c = await t.raw();
+    await c.login();
+    await c.send('TYPE I');
+    const data = await connectPasv(await c.send('PASV'));
+    data.on('error', () => {});
+    expect((await c.send('STOR q.bin')).code).toBe(125);
+    data.write(Buffer.alloc(5000));
+    const quotaReply = await c.reply();
+    expect(quotaReply, quotaReply.text).toMatchObject({ code: 552, text: 'Quota exceeded.' });
+  });
+
   it('fires the incomplete-file events for an aborted upload and a cut download', async () => {
     t = await startServer();
     writeFileSync(join(t.root, 'big.bin'), Buffer.alloc(32 * 1024 * 1024));

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describeFilesystemError, errorCode } from '../errors.js';
+import { describeFilesystemError, errorCode, isFilesystemError } from '../errors.js';
 import type { TransferDirection } from '../plugin.js';
 import type { Session } from '../session.js';
 import { FromNetworkAscii, ToNetworkAscii } from './ascii.js';
@@ -58,6 +58,11 @@ export class TransferRunner {
     return this.running !== undefined || this.queued !== undefined;
   }
 
+  /** True while a transfer that was not aborted runs (an aborted one may still be closing its file). */
+  private get busy(): boolean {
+    return this.running !== undefined && !this.running.aborted;
+  }
+
   /** True while a transfer is running on a data connection (not merely queued). */
   get moving(): boolean {
     return this.running !== undefined;
@@ -76,7 +81,7 @@ export class TransferRunner {
    */
   ensureReady(): boolean {
     const channel = this.session.data;
-    if (channel === undefined || channel.isClosed || this.running !== undefined) {
+    if (channel === undefined || channel.isClosed || this.busy) {
       this.session.reply(425, "Can't open data connection.");
       return false;
     }
@@ -89,7 +94,7 @@ export class TransferRunner {
    */
   start(transfer: PendingTransfer): void {
     const channel = this.session.data;
-    if (channel === undefined || channel.isClosed || this.running !== undefined) {
+    if (channel === undefined || channel.isClosed || this.busy) {
       transfer.stream.destroy();
       this.session.reply(425, "Can't open data connection.");
       return;
@@ -118,7 +123,7 @@ export class TransferRunner {
    * pending or running (426 then 226), `channel` when only a data channel existed (225), `none`.
    */
   abort(): 'transfer' | 'channel' | 'none' {
-    if (this.running !== undefined) {
+    if (this.running !== undefined && !this.running.aborted) {
       this.running.aborted = true;
       destroyAll(this.running);
       return 'transfer';
@@ -165,16 +170,27 @@ export class TransferRunner {
     this.running = transfer;
     session.suspendIdleTimer();
     const stall = this.watchStall(transfer);
+    // Which side failed first: a pipeline destroys every stream with the first error, so a later
+    // 'error' on the file stream may only be the data connection's failure passed along.
+    let origin: 'file' | 'data' | undefined;
+    pending.stream.once('error', (e: unknown) => {
+      if (origin !== undefined) return;
+      origin = 'file';
+      transfer.fileError = e;
+    });
+    rawSocket.once('close', () => {
+      origin ??= 'data';
+    });
+    rawSocket.once('error', () => {
+      origin ??= 'data';
+    });
     let ok = false;
     let error: unknown;
     try {
       const socket = await this.wrapSocket(rawSocket, transfer);
       transfer.socket = socket;
       const middle = this.middleStreams(transfer);
-      transfer.streams = [pending.stream, ...middle, socket];
-      pending.stream.once('error', (e: unknown) => {
-        transfer.fileError ??= e;
-      });
+      transfer.streams = [pending.stream, ...middle, socket, rawSocket];
       if (transfer.direction === 'send') {
         const source = pending.stream as Readable;
         const promise = pipeline([source, ...middle, socket]);
@@ -193,9 +209,11 @@ export class TransferRunner {
     }
     rawSocket.destroy();
     transfer.socket?.destroy();
-    if (!transfer.aborted) pending.stream.destroy();
+    // The file is closed before the final reply (pyftpdlib #414), whatever ended the transfer.
+    pending.stream.destroy();
+    await closedOrTimeout(pending.stream, 5000);
     if (session.data === channel) session.closeDataChannel();
-    this.running = undefined;
+    if (this.running === transfer) this.running = undefined;
     this.finish(transfer, ok, error);
   }
 
@@ -258,10 +276,14 @@ export class TransferRunner {
       return;
     }
     if (!transfer.aborted) {
+      const fileError = transfer.fileError;
       if (ok) session.reply(226, 'Transfer complete.');
-      else if (transfer.wrapFailure !== undefined)
+      else if (transfer.wrapFailure !== undefined) {
         session.reply(transfer.wrapFailure.code, transfer.wrapFailure.text);
-      else session.reply(426, failureText(transfer, error));
+      } else if (isFilesystemError(fileError) && fileError.replyCode !== 550) {
+        // A plugin's own code for a failed write, e.g. 552 for an exceeded quota.
+        session.reply(fileError.replyCode, `${describeFilesystemError(fileError)}.`);
+      } else session.reply(426, failureText(transfer, error));
     }
     this.fileEvent(transfer, ok);
     session.transferFinished();
@@ -301,6 +323,18 @@ function failureText(transfer: RunningTransfer, error: unknown): string {
   if (code !== undefined && /^E[A-Z]+$/.test(code))
     return `${describeFilesystemError(error)}; transfer aborted.`;
   return 'Data connection lost; transfer aborted.';
+}
+
+/** Resolves once a destroyed stream has emitted 'close' (or after `ms`, for streams that never do). */
+function closedOrTimeout(stream: Readable | Writable, ms: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function countBytes(stream: Readable | Duplex, transfer: RunningTransfer): void {

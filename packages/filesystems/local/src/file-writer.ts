@@ -1,17 +1,15 @@
 /**
- * A `Writable` over an open `FileHandle` that batches small chunks into large vectored writes.
+ * A `Writable` over an open `FileHandle` that batches small chunks into large writes.
  *
- * Socket reads arrive as ~64 KiB chunks; writing each one costs a thread-pool round trip. Keeping
- * references to the chunks (no copy) and handing them to one `writev` once about `highWaterMark` bytes
- * have gathered roughly doubles upload throughput (reference/platform.md section 4.2).
+ * Socket reads arrive as ~64 KiB chunks; writing each one costs a thread-pool round trip. Copying them
+ * into one reused batch buffer and writing it once `highWaterMark` bytes have gathered roughly doubles
+ * upload throughput (reference/platform.md section 4.2). The copy matters: a chunk's write callback
+ * means the producer may reuse that memory, so the writer must not keep a reference to it.
  *
  * @module
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-
-/** libuv splits larger vectors itself, but a flood of tiny chunks should not build huge arrays. */
-const MAX_BUFFERS_PER_WRITE = 1024;
 
 /** Options of a {@link FileWriter}. */
 export interface FileWriterOptions {
@@ -33,16 +31,18 @@ export interface FileWriterOptions {
  *
  * Lifecycle: `'finish'` is emitted only after every byte has been written **and** the handle has been
  * closed (so a failing `close(2)` is reported as an error instead of a silent loss); `'close'` follows.
- * Destroying the stream, or any write error (`ENOSPC`, `EIO`, ...), closes the handle, drops data not
- * yet written and emits `'error'` (when there is one) and `'close'`.
+ * Destroying the stream (ABOR, a lost or reset connection) first writes what was gathered, so the file
+ * keeps every byte received; after a failed write (`ENOSPC`, `EIO`, ...) the handle is closed at once.
+ * Either way `'close'` follows (after `'error'` when there is one).
  */
 export class FileWriter extends Writable {
   readonly #handle: FileHandle;
   readonly #batchBytes: number;
   #position: number | null;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  #batch: Buffer | undefined;
+  #fill = 0;
   #written = 0;
+  #writeFailed = false;
   #flushing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -67,69 +67,99 @@ export class FileWriter extends Writable {
     return this.#handle;
   }
 
-  /** Writable plumbing: gathers one chunk. */
+  /** Writable plumbing: copies one chunk into the batch, writing the batch whenever it fills. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#add(chunk);
-    this.#maybeFlush(callback);
+    if (this.#fill + chunk.length < this.#batchBytes) {
+      chunk.copy(this.#buffer(), this.#fill);
+      this.#fill += chunk.length;
+      callback();
+      return;
+    }
+    this.#track(this.#take(chunk)).then(() => callback(), callback);
   }
 
-  /** Writable plumbing: gathers the chunks queued while a batch was being written. */
+  /** Writable plumbing: takes the chunks queued while a batch was being written, in order. */
   override _writev(
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    for (const { chunk } of chunks) this.#add(chunk);
-    this.#maybeFlush(callback);
+    const takeAll = async (): Promise<void> => {
+      for (const { chunk } of chunks) await this.#take(chunk);
+    };
+    this.#track(takeAll()).then(() => callback(), callback);
   }
 
   /** Writable plumbing: writes the remainder, then closes the handle. */
   override _final(callback: (error?: Error | null) => void): void {
-    this.#flush()
+    this.#track(this.#flush())
       .then(() => this.#close())
       .then(() => callback(), callback);
   }
 
   /** Writable plumbing: closes the handle (after any write in progress) and drops the rest. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
     const inFlight = this.#flushing ?? Promise.resolve();
+    // What was received before the destroy (ABOR, a lost connection) is kept, as pyftpdlib keeps it.
     inFlight
       .catch(() => undefined)
-      .then(() => this.#close())
+      .then(() => (this.#writeFailed ? undefined : this.#flush()))
+      .catch(() => undefined)
+      .then(() => {
+        this.#fill = 0;
+        return this.#close();
+      })
       .then(
         () => callback(error),
         (closeError: unknown) => callback(error ?? toError(closeError)),
       );
   }
 
-  #add(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+  #buffer(): Buffer {
+    this.#batch ??= Buffer.allocUnsafe(this.#batchBytes);
+    return this.#batch;
   }
 
-  #maybeFlush(callback: (error?: Error | null) => void): void {
-    if (this.#pendingBytes < this.#batchBytes && this.#pending.length < MAX_BUFFERS_PER_WRITE) {
-      callback();
-      return;
-    }
-    this.#flush().then(() => callback(), callback);
-  }
-
-  #flush(): Promise<void> {
-    if (this.#pending.length === 0) return Promise.resolve();
-    const buffers = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    const flushing = this.#writeAll(buffers).finally(() => {
-      if (this.#flushing === flushing) this.#flushing = undefined;
+  /** Remembers the write in progress so that `_destroy` waits for it before closing the handle. */
+  #track(work: Promise<void>): Promise<void> {
+    const tracked = work.finally(() => {
+      if (this.#flushing === tracked) this.#flushing = undefined;
     });
-    this.#flushing = flushing;
-    return flushing;
+    this.#flushing = tracked;
+    return tracked;
+  }
+
+  async #take(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#fill === 0 && chunk.length - offset >= this.#batchBytes) {
+        // A chunk at least a batch long goes out as it is; its callback waits for the write.
+        await this.#writeAll([chunk.subarray(offset)]);
+        return;
+      }
+      const copied = chunk.copy(this.#buffer(), this.#fill, offset);
+      this.#fill += copied;
+      offset += copied;
+      if (this.#fill === this.#batchBytes) await this.#flush();
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#fill === 0) return;
+    const filled = this.#buffer().subarray(0, this.#fill);
+    await this.#writeAll([filled]);
+    this.#fill = 0;
   }
 
   async #writeAll(buffers: Buffer[]): Promise<void> {
+    try {
+      await this.#writeVectors(buffers);
+    } catch (error) {
+      this.#writeFailed = true;
+      throw error;
+    }
+  }
+
+  async #writeVectors(buffers: Buffer[]): Promise<void> {
     let remaining = buffers;
     while (remaining.length > 0) {
       const { bytesWritten } = await this.#handle.writev(remaining, this.#position ?? undefined);

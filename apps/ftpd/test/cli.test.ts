@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { parseArguments, READ_ONLY_PERM, type ServeConfig, UsageError, WRITE_PERM } from '../src/cli.js';
+import { FLAGS, helpText } from '../src/flags.js';
+
+const CWD = '/srv/default';
+
+function serve(...argv: string[]): ServeConfig {
+  const config = parseArguments(argv, CWD);
+  if (config.action !== 'serve') throw new Error(`expected a serve config, got ${config.action}`);
+  return config;
+}
+
+function usageError(...argv: string[]): string {
+  try {
+    parseArguments(argv, CWD);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    const message = (error as UsageError).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error(`no UsageError for ${JSON.stringify(argv)}`);
+}
+
+describe('parseArguments: defaults', () => {
+  it('matches pyftpdlib 2.x: anonymous, read-only, port 2121, all interfaces, cwd', () => {
+    expect(serve()).toEqual({
+      action: 'serve',
+      interface: undefined,
+      port: 2121,
+      write: false,
+      perm: READ_ONLY_PERM,
+      directory: CWD,
+      natAddress: undefined,
+      passivePorts: undefined,
+      debug: false,
+      user: undefined,
+      timeout: 300,
+      banner: undefined,
+      maxCons: 512,
+      maxConsPerIp: 0,
+      maxLoginAttempts: 3,
+      permitForeignAddresses: false,
+      permitPrivilegedPorts: false,
+      useLocaltime: false,
+    });
+  });
+
+  it('defaults -d to process.cwd() when no cwd is given', () => {
+    const config = parseArguments([]);
+    expect(config.action === 'serve' && config.directory).toBe(process.cwd());
+  });
+
+  it('uses the pyftpdlib permission letters', () => {
+    expect(READ_ONLY_PERM).toBe('elr');
+    expect(WRITE_PERM).toBe('elradfmwMT');
+  });
+});
+
+describe('parseArguments: every flag, short and long', () => {
+  it.each([
+    [['-i', '127.0.0.1'], { interface: '127.0.0.1' }],
+    [['--interface', '::1'], { interface: '::1' }],
+    [['--interface=localhost'], { interface: 'localhost' }],
+    [['-p', '0'], { port: 0 }],
+    [['--port', '65535'], { port: 65535 }],
+    [['-p21'], { port: 21 }],
+    [['-w'], { write: true, perm: WRITE_PERM }],
+    [['--write'], { write: true, perm: WRITE_PERM }],
+    [['-d', '/tmp'], { directory: '/tmp' }],
+    [['--directory', 'relative/dir'], { directory: 'relative/dir' }],
+    [['-n', '203.0.113.7'], { natAddress: '203.0.113.7' }],
+    [['--nat-address', '10.0.0.1'], { natAddress: '10.0.0.1' }],
+    [['-r', '60000-60099'], { passivePorts: { from: 60000, to: 60099 } }],
+    [['--range', '1-65535'], { passivePorts: { from: 1, to: 65535 } }],
+    [['-D'], { debug: true }],
+    [['--debug'], { debug: true }],
+    [['-u', 'bob', '-P', 's3cret'], { user: { name: 'bob', password: 's3cret' } }],
+    [['--username', 'bob', '--password', 'a b'], { user: { name: 'bob', password: 'a b' } }],
+    [['--timeout', '0'], { timeout: 0 }],
+    [['--timeout', '60'], { timeout: 60 }],
+    [['--banner', 'Welcome!'], { banner: 'Welcome!' }],
+    [['--banner='], { banner: '' }],
+    [['--max-cons', '10'], { maxCons: 10 }],
+    [['--max-cons', '0'], { maxCons: 0 }],
+    [['--max-cons-per-ip', '2'], { maxConsPerIp: 2 }],
+    [['--max-login-attempts', '1'], { maxLoginAttempts: 1 }],
+    [['--permit-foreign-addresses'], { permitForeignAddresses: true }],
+    [['--permit-privileged-ports'], { permitPrivilegedPorts: true }],
+    [['--use-localtime'], { useLocaltime: true }],
+  ])('%j', (argv, expected) => {
+    expect(serve(...argv)).toMatchObject(expected);
+  });
+
+  it('combines short switches (-wD) and lets the last repeated flag win', () => {
+    expect(serve('-wD', '-p', '1', '-p', '2')).toMatchObject({ write: true, debug: true, port: 2 });
+  });
+
+  it('-u/-P with -w gives the named user the write letters', () => {
+    expect(serve('-u', 'bob', '-P', 'x', '-w')).toMatchObject({ perm: WRITE_PERM, user: { name: 'bob' } });
+  });
+
+  it('accepts a value starting with a dash in the --flag=value form', () => {
+    expect(serve('--password=-secret-', '-u', 'bob').user).toEqual({ name: 'bob', password: '-secret-' });
+  });
+});
+
+describe('parseArguments: help and version', () => {
+  it.each([['-h'], ['--help'], ['-p', '1', '--help'], ['-h', '-v']])('%j asks for the help', (...argv) => {
+    expect(parseArguments(argv, CWD)).toEqual({ action: 'help' });
+  });
+
+  it.each([['-v'], ['--version'], ['-v', '-p', 'nonsense']])('%j asks for the version', (...argv) => {
+    expect(parseArguments(argv, CWD)).toEqual({ action: 'version' });
+  });
+
+  it('still refuses unknown flags next to --help', () => {
+    expect(usageError('--help', '--bogus')).toBe('unrecognized option: --bogus');
+  });
+
+  it('lists every flag with its default', () => {
+    const text = helpText('ftpkit 9.9.9 ready.');
+    expect(text).toMatch(/^usage: ftpd \[options\]/);
+    for (const flag of FLAGS) {
+      expect(text).toContain(`--${flag.long}`);
+      if (flag.short !== undefined) expect(text).toContain(`-${flag.short}, --${flag.long}`);
+    }
+    const flat = text.replace(/\s+/g, ' ');
+    for (const shown of [
+      'default: 2121',
+      'default: all interfaces',
+      'default: the current directory',
+      'default: 300',
+      'default: 512',
+      'default: 0',
+      'default: 3',
+      'default: ftpkit 9.9.9 ready.',
+    ]) {
+      expect(flat).toContain(shown);
+    }
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(79);
+  });
+});
+
+describe('parseArguments: errors', () => {
+  it.each([
+    [['--bogus'], 'unrecognized option: --bogus'],
+    [['-x'], 'unrecognized option: -x'],
+    [['--concurrency', 'async'], 'unrecognized option: --concurrency'],
+    [['stray'], 'unexpected argument: stray'],
+    [['--', 'stray'], 'unexpected argument: stray'],
+    [['-p'], '-p/--port: missing PORT'],
+    [['--directory'], '-d/--directory: missing PATH'],
+    [['--timeout'], '--timeout: missing SECONDS'],
+    [['-p', '-w'], "-p/--port: missing PORT (to pass a value starting with '-', write --port=VALUE)"],
+    [['--write=yes'], '-w/--write: does not take a value'],
+    [['--use-localtime=1'], '--use-localtime: does not take a value'],
+    [['-p', 'abc'], '-p/--port: expected an integer, got "abc"'],
+    [['-p', '21x'], '-p/--port: expected an integer, got "21x"'],
+    [['-p', '-1'], "-p/--port: missing PORT (to pass a value starting with '-', write --port=VALUE)"],
+    [['--port=-1'], '-p/--port: expected an integer, got "-1"'],
+    [['-p', '1.5'], '-p/--port: expected an integer, got "1.5"'],
+    [['-p', '0x15'], '-p/--port: expected an integer, got "0x15"'],
+    [['-p', ' 21'], '-p/--port: expected an integer, got " 21"'],
+    [['-p', '65536'], '-p/--port: must be in 0..65535, got 65536'],
+    [['-p', '99999999999999999999'], '-p/--port: expected an integer, got "99999999999999999999"'],
+    [['-i', ''], '-i/--interface: must not be empty'],
+    [['-d', ''], '-d/--directory: must not be empty'],
+    [['-n', 'example.com'], '-n/--nat-address: expected an IPv4 address, got "example.com"'],
+    [['-n', '::1'], '-n/--nat-address: expected an IPv4 address, got "::1"'],
+    [['-n', '256.1.1.1'], '-n/--nat-address: expected an IPv4 address, got "256.1.1.1"'],
+    [['-r', '6000'], '-r/--range: expected FROM-TO, e.g. 60000-60099, got "6000"'],
+    [['-r', 'a-b'], '-r/--range: expected FROM-TO, e.g. 60000-60099, got "a-b"'],
+    [['-r', '6000-6000'], '-r/--range: FROM must be lower than TO, got 6000-6000'],
+    [['-r', '7000-6000'], '-r/--range: FROM must be lower than TO, got 7000-6000'],
+    [['-r', '0-100'], '-r/--range: must be in 1..65535, got 0'],
+    [['-r', '100-65536'], '-r/--range: must be in 1..65535, got 65536'],
+    [['-u', 'bob'], '-u/--username needs a password: add -P/--password'],
+    [['-P', 'secret'], '-P/--password needs a user name: add -u/--username'],
+    [['-u', '', '-P', 'x'], '-u/--username: must not be empty'],
+    [['-u', 'bob', '-P', ''], '-P/--password: must not be empty'],
+    [
+      ['--timeout', '-5'],
+      "--timeout: missing SECONDS (to pass a value starting with '-', write --timeout=VALUE)",
+    ],
+    [['--timeout', '1e3'], '--timeout: expected an integer, got "1e3"'],
+    [['--timeout', 'forever'], '--timeout: expected an integer, got "forever"'],
+    [
+      ['--max-cons', '-1'],
+      "--max-cons: missing N (to pass a value starting with '-', write --max-cons=VALUE)",
+    ],
+    [['--max-cons=-1'], '--max-cons: expected an integer, got "-1"'],
+    [['--max-cons-per-ip', 'x'], '--max-cons-per-ip: expected an integer, got "x"'],
+    [['--max-login-attempts', '0'], '--max-login-attempts: must be >= 1, got 0'],
+  ])('%j -> %s', (argv, message) => {
+    expect(usageError(...argv)).toBe(message);
+  });
+});

@@ -1,0 +1,42 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { type SignalTarget, signalExitCode, trapShutdownSignals } from '../src/signals.js';
+
+class FakeSignals extends EventEmitter implements SignalTarget {
+  send(signal: NodeJS.Signals): void {
+    this.emit(signal, signal);
+  }
+}
+
+describe('trapShutdownSignals', () => {
+  it('resolves with the first signal and calls onRepeat for every later one', async () => {
+    const target = new FakeSignals();
+    const onRepeat = vi.fn();
+    const trap = trapShutdownSignals(target, onRepeat);
+    target.send('SIGTERM');
+    await expect(trap.received).resolves.toBe('SIGTERM');
+    expect(onRepeat).not.toHaveBeenCalled();
+    target.send('SIGINT');
+    target.send('SIGTERM');
+    expect(onRepeat.mock.calls).toEqual([['SIGINT'], ['SIGTERM']]);
+    trap.dispose();
+  });
+
+  it('installs SIGINT and SIGTERM handlers and removes them on dispose', () => {
+    const target = new FakeSignals();
+    const trap = trapShutdownSignals(target, () => {});
+    expect(target.listenerCount('SIGINT')).toBe(1);
+    expect(target.listenerCount('SIGTERM')).toBe(1);
+    trap.dispose();
+    trap.dispose();
+    expect(target.listenerCount('SIGINT')).toBe(0);
+    expect(target.listenerCount('SIGTERM')).toBe(0);
+  });
+});
+
+describe('signalExitCode', () => {
+  it('is 128 + the signal number', () => {
+    expect(signalExitCode('SIGINT')).toBe(130);
+    expect(signalExitCode('SIGTERM')).toBe(143);
+  });
+});

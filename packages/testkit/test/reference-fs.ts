@@ -1,0 +1,143 @@
+/**
+ * A small, correct FileSystem over a temp directory (node:fs only), the baseline that the broken
+ * variants in the tests start from. The testkit cannot use fs-local or fs-memory: they test themselves
+ * with the testkit, and a dependency back would be a cycle.
+ */
+import { constants } from 'node:fs';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  opendir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import {
+  type FileStat,
+  type FileSystem,
+  type OpenReadOptions,
+  type OpenWriteOptions,
+  PathOutsideRootError,
+} from '@ftpkit/core';
+import type { FileSystemFixture } from '../src/index.js';
+
+function code(error: unknown): string | undefined {
+  return (error as { code?: string }).code;
+}
+
+async function realpathOfMissing(target: string, hops = 0): Promise<string> {
+  try {
+    return await realpath(target);
+  } catch (error) {
+    if (code(error) !== 'ENOENT' || hops > 40) throw error;
+  }
+  try {
+    const info = await lstat(target);
+    if (info.isSymbolicLink()) {
+      const dir = await realpathOfMissing(path.dirname(target), hops + 1);
+      return realpathOfMissing(path.resolve(dir, await readlink(target)), hops + 1);
+    }
+  } catch (error) {
+    if (code(error) !== 'ENOENT') throw error;
+  }
+  const parent = path.dirname(target);
+  if (parent === target) return target;
+  return path.join(await realpathOfMissing(parent, hops + 1), path.basename(target));
+}
+
+export class ReferenceFs implements FileSystem {
+  constructor(readonly root: string) {}
+
+  async resolve(virtualPath: string): Promise<string> {
+    const segments = virtualPath.split('/').filter((s) => s !== '' && s !== '.');
+    if (segments.includes('..')) throw new PathOutsideRootError(virtualPath);
+    const target = path.join(this.root, ...segments);
+    const real = await realpathOfMissing(target);
+    if (real !== this.root && !real.startsWith(`${this.root}/`)) throw new PathOutsideRootError(virtualPath);
+    return target;
+  }
+
+  stat(p: string): Promise<FileStat> {
+    return stat(p);
+  }
+
+  lstat(p: string): Promise<FileStat> {
+    return lstat(p);
+  }
+
+  async *readdir(p: string): AsyncGenerator<string> {
+    for await (const entry of await opendir(p)) yield entry.name;
+  }
+
+  async openRead(p: string, options: OpenReadOptions = {}): Promise<Readable> {
+    const handle = await open(p, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error(`EISDIR: ${p}`), { code: 'EISDIR' });
+    }
+    return handle.createReadStream({
+      start: options.start ?? 0,
+      highWaterMark: options.highWaterMark ?? 65536,
+    });
+  }
+
+  async openWrite(p: string, options: OpenWriteOptions): Promise<Writable> {
+    const flags = {
+      truncate: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      append: constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+      offset: constants.O_WRONLY,
+      exclusive: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    }[options.mode];
+    const handle = await open(p, flags, options.mode === 'exclusive' ? 0o600 : 0o666);
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error(`EISDIR: ${p}`), { code: 'EISDIR' });
+    }
+    return handle.createWriteStream(options.mode === 'offset' ? { start: options.start ?? 0 } : {});
+  }
+
+  async mkdir(p: string): Promise<void> {
+    await mkdir(p);
+  }
+
+  rmdir(p: string): Promise<void> {
+    return rmdir(p);
+  }
+
+  unlink(p: string): Promise<void> {
+    return unlink(p);
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return rename(from, to);
+  }
+
+  readlink(p: string): Promise<string> {
+    return readlink(p);
+  }
+}
+
+/** A fixture around a fresh temp home, with `make(root)` building the filesystem under test. */
+export function referenceFixture(make: (root: string) => FileSystem = (root) => new ReferenceFs(root)) {
+  return async (): Promise<FileSystemFixture> => {
+    const base = await realpath(await mkdtemp(path.join(tmpdir(), 'ftpkit-testkit-')));
+    const root = path.join(base, 'home');
+    await mkdir(root);
+    const fs = make(root);
+    return {
+      fs,
+      cleanup: () => rm(base, { recursive: true, force: true }),
+      makeSymlink: (virtualPath, target) => symlink(target, path.join(root, virtualPath)),
+    };
+  };
+}
