@@ -30,6 +30,28 @@ export interface AddUserOptions {
   msgLogin?: string;
   /** The text of the `221` reply when the user quits. Default `Goodbye.` */
   msgQuit?: string;
+  /**
+   * Upload bandwidth limit in bytes per second, shared by all of the user's concurrent uploads (STOR,
+   * APPE, STOU). Omitted or `0` means no per-user limit. Enforced only when a throttling plugin such as
+   * `@ftpkit/throttle` is installed; see {@link DummyAuthorizer.getUserLimits}.
+   */
+  readLimit?: number;
+  /**
+   * Download bandwidth limit in bytes per second, shared by all of the user's concurrent downloads and
+   * listings (RETR, LIST, NLST, MLSD). Omitted or `0` means no per-user limit. Enforced only when a
+   * throttling plugin such as `@ftpkit/throttle` is installed.
+   */
+  writeLimit?: number;
+}
+
+/**
+ * A user's bandwidth limits in bytes per second, as returned by {@link DummyAuthorizer.getUserLimits}:
+ * `readLimit` for uploads, `writeLimit` for downloads (pyftpdlib's `read_limit` / `write_limit`, seen
+ * from the server). A missing field means no limit in that direction.
+ */
+export interface UserLimits {
+  readonly readLimit?: number;
+  readonly writeLimit?: number;
 }
 
 interface UserRecord {
@@ -40,6 +62,7 @@ interface UserRecord {
   readonly overrides: PermissionOverrides;
   readonly msgLogin: string;
   readonly msgQuit: string;
+  readonly limits: UserLimits | undefined;
 }
 
 function digest(password: string): Buffer {
@@ -86,10 +109,11 @@ export class DummyAuthorizer implements Authorizer {
    *   password is accepted, write letters draw a warning); prefer {@link addAnonymous} for it.
    * @param password - the password, compared exactly (case-sensitively).
    * @param homedir - an existing directory; stored as its real path (symlinks resolved).
-   * @param options - global permission letters and login/quit messages.
+   * @param options - global permission letters, login/quit messages and optional bandwidth limits.
    * @throws AuthorizerError for an empty or already registered name (`user "bob" already exists`), a
-   *   home directory that is missing or not a directory (`no such directory: "/x"`), or an unknown
-   *   permission letter (`no such permission "z"`, the message lists the valid letters).
+   *   home directory that is missing or not a directory (`no such directory: "/x"`), an unknown
+   *   permission letter (`no such permission "z"`, the message lists the valid letters), or a limit that
+   *   is not a finite number >= 0 (`readLimit must be a number of bytes per second >= 0, got -1`).
    */
   addUser(username: string, password: string, homedir: string, options: AddUserOptions = {}): void {
     const { perm = READ_PERMISSIONS, msgLogin = 'Login successful.', msgQuit = 'Goodbye.' } = options;
@@ -97,6 +121,7 @@ export class DummyAuthorizer implements Authorizer {
     if (this.#users.has(username)) throw new AuthorizerError(`user "${username}" already exists`);
     const home = realDirectory(homedir);
     checkPermissionLetters(perm);
+    const limits = userLimits(options.readLimit, options.writeLimit);
     warnIfAnonymousWrites(username, perm);
     this.#users.set(username, {
       passwordDigest: digest(password),
@@ -105,6 +130,7 @@ export class DummyAuthorizer implements Authorizer {
       overrides: new PermissionOverrides(),
       msgLogin,
       msgQuit,
+      limits,
     });
   }
 
@@ -259,6 +285,16 @@ export class DummyAuthorizer implements Authorizer {
   }
 
   /**
+   * The user's bandwidth limits (bytes per second) given to {@link addUser} as `readLimit` (uploads) and
+   * `writeLimit` (downloads), or undefined when the user has none or does not exist. A throttling plugin
+   * (`@ftpkit/throttle`) calls this at the start of each transfer and makes all of the user's concurrent
+   * transfers share one budget per direction. Never throws and never touches the disk.
+   */
+  getUserLimits(username: string): UserLimits | undefined {
+    return this.#users.get(username)?.limits;
+  }
+
+  /**
    * Does nothing: virtual users all run as the server's own OS user. Kept for parity with pyftpdlib's
    * `impersonate_user`, which a subclass may override.
    */
@@ -283,6 +319,25 @@ function realDirectory(directory: string): string {
     // Reported below, with the name the caller gave.
   }
   throw new AuthorizerError(`no such directory: "${directory}"`);
+}
+
+/** The frozen limits of a user, or undefined when neither direction is limited. */
+function userLimits(readLimit: number | undefined, writeLimit: number | undefined): UserLimits | undefined {
+  checkLimit('readLimit', readLimit);
+  checkLimit('writeLimit', writeLimit);
+  const limits: { readLimit?: number; writeLimit?: number } = {};
+  if (readLimit !== undefined && readLimit > 0) limits.readLimit = readLimit;
+  if (writeLimit !== undefined && writeLimit > 0) limits.writeLimit = writeLimit;
+  return limits.readLimit === undefined && limits.writeLimit === undefined
+    ? undefined
+    : Object.freeze(limits);
+}
+
+function checkLimit(name: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new AuthorizerError(`${name} must be a number of bytes per second >= 0, got ${String(value)}`);
+  }
 }
 
 function checkPermissionLetters(perm: string): void {

@@ -126,6 +126,8 @@ export class TransferRunner {
     if (this.running !== undefined && !this.running.aborted) {
       this.running.aborted = true;
       destroyAll(this.running);
+      // The channel goes now, not when the aborted transfer has finished closing its file.
+      this.session.closeDataChannel();
       return 'transfer';
     }
     if (this.queued !== undefined) {
@@ -189,7 +191,7 @@ export class TransferRunner {
     try {
       const socket = await this.wrapSocket(rawSocket, transfer);
       transfer.socket = socket;
-      const middle = this.middleStreams(transfer);
+      const { streams: middle, lastPlugin } = this.middleStreams(transfer);
       transfer.streams = [pending.stream, ...middle, socket, rawSocket];
       if (transfer.direction === 'send') {
         const source = pending.stream as Readable;
@@ -198,7 +200,7 @@ export class TransferRunner {
         await promise;
       } else {
         const promise = pipeline([socket, ...middle, pending.stream as Writable]);
-        countBytes(socket, transfer);
+        countBytes(lastPlugin ?? socket, transfer);
         await promise;
       }
       ok = !transfer.aborted && !transfer.stalled;
@@ -232,20 +234,30 @@ export class TransferRunner {
     return current;
   }
 
-  private middleStreams(transfer: PendingTransfer): Transform[] {
-    const streams: Transform[] = [];
+  /**
+   * The transforms between the file and the socket: line-ending conversion next to the file, plugin
+   * transforms next to the socket. `lastPlugin` is the stream whose output measures upload progress (a
+   * throttle releases each socket chunk in slices); without plugins the socket itself is counted.
+   */
+  private middleStreams(transfer: PendingTransfer): {
+    streams: Transform[];
+    lastPlugin: Transform | undefined;
+  } {
+    const plugins: Transform[] = [];
+    try {
+      for (const plugin of this.session.options.plugins) {
+        const t = plugin.transformData?.(this.session, transfer.direction);
+        if (t !== undefined) plugins.push(t);
+      }
+    } catch (error) {
+      for (const t of plugins) t.destroy();
+      throw error;
+    }
     const ascii = transfer.ascii
       ? [transfer.direction === 'send' ? new ToNetworkAscii() : new FromNetworkAscii()]
       : [];
-    const plugins: Transform[] = [];
-    for (const plugin of this.session.options.plugins) {
-      const t = plugin.transformData?.(this.session, transfer.direction);
-      if (t !== undefined) plugins.push(t);
-    }
-    // Line-ending conversion sits next to the file; plugin transforms next to the socket.
-    if (transfer.direction === 'send') streams.push(...ascii, ...plugins);
-    else streams.push(...plugins, ...ascii);
-    return streams;
+    const streams = transfer.direction === 'send' ? [...ascii, ...plugins] : [...plugins, ...ascii];
+    return { streams, lastPlugin: plugins.at(-1) };
   }
 
   private watchStall(transfer: RunningTransfer): NodeJS.Timeout | undefined {
