@@ -211,7 +211,9 @@ describe('options', () => {
         return new WritableStream({
           write(chunk: Buffer, _encoding, callback) {
             used += chunk.length;
-            callback(used > 1000 ? new FilesystemError('Quota exceeded', { replyCode: 552, code: 'EDQUOT' }) : null);
+            callback(
+              used > 1000 ? new FilesystemError('Quota exceeded', { replyCode: 552, code: 'EDQUOT' }) : null,
+            );
           },
         });
       }
