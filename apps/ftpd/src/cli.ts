@@ -4,10 +4,13 @@
  */
 
 import { parseArgs } from 'node:util';
+import type { SessionReusePolicy } from '@ftpkit/tls';
 import { UsageError } from './errors.js';
 import { FLAGS, type FlagSpec } from './flags.js';
 import {
   type PortRange,
+  parseChoice,
+  parseEncoding,
   parseInteger,
   parseIPv4,
   parseNonEmpty,
@@ -22,6 +25,31 @@ export type { PortRange } from './values.js';
 export const READ_ONLY_PERM = 'elr';
 /** pyftpdlib's full permission letters, given with `-w`. */
 export const WRITE_PERM = 'elradfmwMT';
+
+/** `--fs`: what the session's filesystem is. */
+export type FilesystemKind = 'local' | 'memory';
+
+/** The values of `--fs`. */
+export const FILESYSTEM_KINDS: readonly FilesystemKind[] = ['local', 'memory'];
+
+/** The values of `--tls-session-reuse` (`@ftpkit/tls`'s `sessionReuse`). */
+export const SESSION_REUSE_POLICIES: readonly SessionReusePolicy[] = ['require', 'prefer', 'off'];
+
+/** FTPS, asked for by `--tls` or `--implicit-tls-port`. */
+export interface TlsConfig {
+  /** `--certfile`: the PEM certificate (as given, not yet resolved). Required. */
+  readonly certFile: string;
+  /** `--keyfile`: the PEM private key (as given). Default: {@link certFile}. */
+  readonly keyFile: string;
+  /** `--tls-control-required`: refuse USER/PASS before AUTH TLS. Default false. */
+  readonly controlRequired: boolean;
+  /** `--tls-data-required`: refuse PASV/EPSV/PORT/EPRT before PROT P. Default false. */
+  readonly dataRequired: boolean;
+  /** `--implicit-tls-port`: the port of the additional implicit-FTPS listener; 0 picks a free one. */
+  readonly implicitPort: number | undefined;
+  /** `--tls-session-reuse`: must protected data connections resume the control TLS session. */
+  readonly sessionReuse: SessionReusePolicy;
+}
 
 /** The named user of `-u USERNAME -P PASSWORD`. */
 export interface NamedUser {
@@ -42,8 +70,13 @@ export interface ServeConfig {
   readonly write: boolean;
   /** The permission letters that follow from {@link write}: `elr` or `elradfmwMT`. */
   readonly perm: string;
-  /** `-d`: the shared directory as given (not yet resolved). Default `process.cwd()`. */
-  readonly directory: string;
+  /** `--fs`: `local` (the {@link directory}) or `memory` (an empty in-memory tree). Default `local`. */
+  readonly fs: FilesystemKind;
+  /**
+   * `-d`: the shared directory as given (not yet resolved). Default `process.cwd()`; undefined with
+   * `--fs memory` (where `-d` is refused).
+   */
+  readonly directory: string | undefined;
   /** `-n`: the IPv4 address announced in 227 replies. Default none. */
   readonly natAddress: string | undefined;
   /** `-r`: the passive port range. Default none (kernel-chosen ports). */
@@ -68,6 +101,10 @@ export interface ServeConfig {
   readonly permitPrivilegedPorts: boolean;
   /** `--use-localtime`: times in local time instead of UTC. Default false. */
   readonly useLocaltime: boolean;
+  /** `--encoding`: the control connection's character set, a `TextDecoder` label. Default `utf8`. */
+  readonly encoding: string;
+  /** `--tls` and the other TLS flags; undefined without `--tls` and `--implicit-tls-port`. */
+  readonly tls: TlsConfig | undefined;
 }
 
 /** `ftpd -h` or `ftpd -v`: print the help or the version and exit 0. */
@@ -164,6 +201,64 @@ function namedUser(values: RawValues): NamedUser | undefined {
   return name === undefined || password === undefined ? undefined : { name, password };
 }
 
+/** `--fs` and `-d`: `-d` makes no sense for a memory tree, so it is refused rather than ignored. */
+function filesystem(values: RawValues, cwd: string): { fs: FilesystemKind; directory: string | undefined } {
+  const fs = optional(values, 'fs', (flag, text) => parseChoice(flag, text, FILESYSTEM_KINDS)) ?? 'local';
+  const directory = optional(values, 'directory', parseNonEmpty);
+  if (fs === 'memory') {
+    if (directory !== undefined) {
+      throw new UsageError(
+        '-d/--directory cannot be used with --fs memory: the memory tree has no directory',
+      );
+    }
+    return { fs, directory: undefined };
+  }
+  return { fs, directory: directory ?? cwd };
+}
+
+/** The flags that only make sense with TLS on, in the order errors name them. */
+const TLS_ONLY_FLAGS = [
+  'certfile',
+  'keyfile',
+  'tls-control-required',
+  'tls-data-required',
+  'tls-session-reuse',
+] as const;
+
+/**
+ * `--tls`, `--implicit-tls-port` and the flags that depend on them, as pyftpdlib checks them: TLS needs
+ * `--certfile`, and the certificate and TLS options need TLS.
+ */
+function tlsConfig(values: RawValues, port: number): TlsConfig | undefined {
+  const implicitPort = optional(values, 'implicit-tls-port', parsePort);
+  const explicit = values['tls'] === true;
+  if (!explicit && implicitPort === undefined) {
+    const stray = TLS_ONLY_FLAGS.find((long) => values[long] !== undefined);
+    if (stray !== undefined) throw new UsageError(`--${stray} needs --tls (or --implicit-tls-port)`);
+    return undefined;
+  }
+  const certFile = optional(values, 'certfile', parseNonEmpty);
+  if (certFile === undefined) {
+    throw new UsageError(
+      `${explicit ? '--tls' : '--implicit-tls-port'} needs a certificate: add --certfile PATH`,
+    );
+  }
+  if (implicitPort !== undefined && implicitPort !== 0 && implicitPort === port) {
+    throw new UsageError(`--implicit-tls-port: must differ from -p/--port, both are ${port}`);
+  }
+  return {
+    certFile,
+    keyFile: optional(values, 'keyfile', parseNonEmpty) ?? certFile,
+    controlRequired: values['tls-control-required'] === true,
+    dataRequired: values['tls-data-required'] === true,
+    implicitPort,
+    sessionReuse:
+      optional(values, 'tls-session-reuse', (flag, text) =>
+        parseChoice(flag, text, SESSION_REUSE_POLICIES),
+      ) ?? 'require',
+  };
+}
+
 /**
  * Parses `ftpd`'s arguments (without the node and script paths).
  *
@@ -173,7 +268,9 @@ function namedUser(values: RawValues): NamedUser | undefined {
  * @param argv - e.g. `process.argv.slice(2)`.
  * @param cwd - the default of `-d`; `process.cwd()` unless given.
  * @throws UsageError with a one-line message for an unknown flag, a missing or bad value, a stray
- *   positional argument, or `-u` without `-P` (and the reverse).
+ *   positional argument, `-u` without `-P` (and the reverse), `-d` with `--fs memory`, an encoding
+ *   `TextDecoder` does not know, `--tls`/`--implicit-tls-port` without `--certfile`, or a TLS flag
+ *   (`--certfile`, `--keyfile`, `--tls-*`) without `--tls`/`--implicit-tls-port`.
  */
 export function parseArguments(argv: readonly string[], cwd: string = process.cwd()): FtpdConfig {
   let values: RawValues;
@@ -186,13 +283,14 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
   if (values['help'] === true) return { action: 'help' };
   if (values['version'] === true) return { action: 'version' };
   const write = values['write'] === true;
+  const port = optional(values, 'port', parsePort) ?? 2121;
   return {
     action: 'serve',
     interface: optional(values, 'interface', parseNonEmpty),
-    port: optional(values, 'port', parsePort) ?? 2121,
+    port,
     write,
     perm: write ? WRITE_PERM : READ_ONLY_PERM,
-    directory: optional(values, 'directory', parseNonEmpty) ?? cwd,
+    ...filesystem(values, cwd),
     natAddress: optional(values, 'nat-address', parseIPv4),
     passivePorts: optional(values, 'range', parsePortRange),
     debug: values['debug'] === true,
@@ -205,5 +303,7 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
     permitForeignAddresses: values['permit-foreign-addresses'] === true,
     permitPrivilegedPorts: values['permit-privileged-ports'] === true,
     useLocaltime: values['use-localtime'] === true,
+    encoding: optional(values, 'encoding', parseEncoding) ?? 'utf8',
+    tls: tlsConfig(values, port),
   };
 }

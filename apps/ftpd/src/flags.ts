@@ -49,6 +49,14 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'the current directory',
   },
   {
+    long: 'fs',
+    metavar: 'KIND',
+    help:
+      'what to serve: local (the -d directory) or memory (an empty in-memory tree, lost at exit, nothing ' +
+      'written to disk; -d is then refused; add -w to upload)',
+    default: 'local',
+  },
+  {
     long: 'nat-address',
     short: 'n',
     metavar: 'ADDRESS',
@@ -112,6 +120,57 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "show times in the server's local time zone instead of UTC (LIST, MLSD, MDTM)",
     default: 'UTC',
   },
+  {
+    long: 'encoding',
+    metavar: 'ENCODING',
+    help:
+      'character set of commands, replies and file names, any WHATWG label (utf8, latin1, cp1252, gbk, ' +
+      'shift_jis, ...)',
+    default: 'utf8',
+  },
+  {
+    long: 'tls',
+    help: 'offer explicit FTPS (AUTH TLS) on the control port; needs --certfile',
+    default: 'off',
+  },
+  {
+    long: 'certfile',
+    metavar: 'PATH',
+    help: 'PEM file with the TLS certificate (and chain, and the key unless --keyfile); needs --tls',
+  },
+  {
+    long: 'keyfile',
+    metavar: 'PATH',
+    help: 'PEM file with the private key of --certfile; needs --tls',
+    default: 'the certfile',
+  },
+  {
+    long: 'tls-control-required',
+    help: 'refuse USER and PASS before AUTH TLS; needs --tls',
+    default: 'off',
+  },
+  {
+    long: 'tls-data-required',
+    help: 'refuse data connections (PASV, EPSV, PORT, EPRT) until PROT P; needs --tls',
+    default: 'off',
+  },
+  {
+    long: 'implicit-tls-port',
+    metavar: 'PORT',
+    help:
+      'also listen for implicit FTPS (TLS from the first byte, ftps:// URLs) on this port, 0..65535 ' +
+      '(990 is the usual one); implies --tls',
+    default: 'none',
+  },
+  {
+    long: 'tls-session-reuse',
+    metavar: 'POLICY',
+    help:
+      "whether a protected data connection must resume its control connection's TLS session: " +
+      "require, prefer (accept it with a warning) or off; Python's stock ftplib FTP_TLS and " +
+      "curl's passive CCC mode (--ftp-ssl-ccc) need prefer; needs --tls",
+    default: 'require',
+  },
 ];
 
 /** `-p, --port PORT` */
@@ -164,6 +223,9 @@ export function helpText(defaultBanner: string): string {
     '  ftpd -w -d /srv/ftp -p 21 -i 0.0.0.0 writable anonymous share on port 21',
     '  ftpd -u alice -P s3cret -w -r 60000-60099 -n 203.0.113.7',
     '                                       one writable user, behind NAT',
+    '  ftpd --tls --certfile cert.pem --keyfile key.pem --tls-control-required',
+    '                                       FTPS; kill -HUP reloads the certificate',
+    '  ftpd --fs memory -w                  a scratch in-memory tree, no disk writes',
     '',
   ].join('\n');
 }

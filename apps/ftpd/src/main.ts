@@ -4,11 +4,18 @@
  */
 
 import type { AddressInfo } from 'node:net';
-import { createLogger, DEFAULT_BANNER, type FtpServer } from '@ftpkit/core';
+import { createLogger, DEFAULT_BANNER, type FtpServer, type Logger } from '@ftpkit/core';
+import type { TlsPlugin } from '@ftpkit/tls';
 import { parseArguments, type ServeConfig } from './cli.js';
 import { StartupError, UsageError } from './errors.js';
 import { helpText } from './flags.js';
-import { type SignalTarget, signalExitCode, trapShutdownSignals } from './signals.js';
+import {
+  type ReloadTrap,
+  type SignalTarget,
+  signalExitCode,
+  trapReloadSignal,
+  trapShutdownSignals,
+} from './signals.js';
 import { type StartedServer, startServer } from './startup.js';
 import { FTPD_VERSION } from './version.js';
 
@@ -29,14 +36,16 @@ export interface MainEnvironment {
   readonly stdout: TextSink;
   /** Log lines and `ftpd: error:` lines. Default `process.stderr`. */
   readonly stderr: TextSink;
-  /** Where SIGINT/SIGTERM handlers go. Default `process`. */
+  /** Where the SIGINT/SIGTERM (and, with TLS, SIGHUP) handlers go. Default `process`. */
   readonly signals: SignalTarget;
   /** Ends the process at once: a second signal, or a shutdown that hangs. Default `process.exit`. */
   readonly exit: (code: number) => void;
   /** The default shared directory. Default `process.cwd()`. */
   readonly cwd: string;
-  /** Called once the server listens (tests learn the port and the server here). */
-  readonly onListening?: (address: AddressInfo, server: FtpServer) => void;
+  /**
+   * Called once the server listens on every port (tests learn the ports, the server and the rest here).
+   */
+  readonly onListening?: (address: AddressInfo, server: FtpServer, started: StartedServer) => void;
 }
 
 function environment(overrides: Partial<MainEnvironment>): MainEnvironment {
@@ -51,6 +60,29 @@ function environment(overrides: Partial<MainEnvironment>): MainEnvironment {
 }
 
 /**
+ * What SIGHUP does with TLS on: re-reads the certificate and key files, logging `certificates reloaded
+ * (...)` or, when that fails (the previous certificate then stays in force), the reason. Never throws.
+ *
+ * @param tls - the running server's FTPS plugin; undefined while the server is still starting.
+ */
+export function reloadCertificates(tls: TlsPlugin | undefined, logger: Logger): void {
+  if (tls === undefined) {
+    logger.warn('SIGHUP ignored: the server is still starting');
+    return;
+  }
+  const { certFile, keyFile } = tls.options;
+  const files = keyFile === certFile ? `certfile ${certFile}` : `certfile ${certFile}, keyfile ${keyFile}`;
+  try {
+    tls.reloadCertificates();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error(`cannot reload certificates, keeping the previous ones: ${reason}`);
+    return;
+  }
+  logger.info(`certificates reloaded (${files})`);
+}
+
+/**
  * Runs `ftpd` with the given arguments and resolves with the exit status once it is over: 0 after
  * `--help`, `--version` or a clean shutdown on SIGINT/SIGTERM; {@link EXIT_USAGE} (2) after printing one
  * `ftpd: error: <message>` line for a bad command line or a server that cannot start.
@@ -58,7 +90,8 @@ function environment(overrides: Partial<MainEnvironment>): MainEnvironment {
  * On the first SIGINT or SIGTERM it logs `>>> shutting down FTP server (<n> active sessions) <<<`,
  * disconnects every session, removes its signal handlers and resolves 0, leaving the process to exit
  * by itself once the last socket is flushed. A second signal exits at once (128 + signal number), and
- * so does a shutdown still running after {@link SHUTDOWN_TIMEOUT_MS} (status 1).
+ * so does a shutdown still running after {@link SHUTDOWN_TIMEOUT_MS} (status 1). With TLS, each SIGHUP
+ * reloads the certificates ({@link reloadCertificates}); without TLS, SIGHUP keeps its default effect.
  *
  * @param argv - the arguments, e.g. `process.argv.slice(2)`.
  * @param overrides - replacements for the process's streams, signals, exit and cwd (for tests).
@@ -91,16 +124,21 @@ export async function main(
   const logger = createLogger({ level: config.debug ? 'debug' : 'info', stream: env.stderr });
   // Trapped before listening: a client (or a test) may signal as soon as the start line is out.
   const trap = trapShutdownSignals(env.signals, (signal) => env.exit(signalExitCode(signal)));
-  let started: StartedServer;
+  let started: StartedServer | undefined;
+  const reload: ReloadTrap | undefined =
+    config.tls === undefined
+      ? undefined
+      : trapReloadSignal(env.signals, () => reloadCertificates(started?.tls, logger));
   try {
     started = await startServer(config, logger);
   } catch (error) {
     trap.dispose();
+    reload?.dispose();
     if (error instanceof StartupError) return fail(error.message);
     throw error;
   }
   const { server, address } = started;
-  env.onListening?.(address, server);
+  env.onListening?.(address, server, started);
   await trap.received;
   logger.info(`>>> shutting down FTP server (${server.sessions.size} active sessions) <<<`);
   const watchdog = setTimeout(() => {
@@ -111,9 +149,11 @@ export async function main(
   watchdog.unref();
   try {
     await server.closeAll();
+    await started.dispose();
   } finally {
     clearTimeout(watchdog);
     trap.dispose();
+    reload?.dispose();
   }
   return 0;
 }

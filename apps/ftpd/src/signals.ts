@@ -61,3 +61,31 @@ export function trapShutdownSignals(
     },
   };
 }
+
+/** The signal that reloads the TLS certificates. */
+export const RELOAD_SIGNAL: NodeJS.Signals = 'SIGHUP';
+
+/** The handler installed by {@link trapReloadSignal}. */
+export interface ReloadTrap {
+  /** Removes the handler; SIGHUP then has its default effect again. Idempotent. */
+  dispose(): void;
+}
+
+/**
+ * Installs a SIGHUP handler that calls `reload` on every SIGHUP (and nothing else: the process goes on).
+ *
+ * Installing it replaces Node's default of dying on SIGHUP, so the caller must {@link ReloadTrap.dispose}
+ * once it has stopped.
+ */
+export function trapReloadSignal(target: SignalTarget, reload: () => void): ReloadTrap {
+  const listener = (): void => reload();
+  target.on(RELOAD_SIGNAL, listener);
+  let disposed = false;
+  return {
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      target.off(RELOAD_SIGNAL, listener);
+    },
+  };
+}

@@ -60,3 +60,30 @@ export function parseNonEmpty(flag: string, text: string): string {
   if (text.length === 0) throw new UsageError(`${flag}: must not be empty`);
   return text;
 }
+
+/** One of a fixed set of words, e.g. `require|prefer|off`; case-sensitive. */
+export function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  const listed =
+    choices.length === 1 ? choices[0] : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+  throw new UsageError(`${flag}: expected ${listed}, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * A character-set label that `TextDecoder` knows (`utf8`, `latin1`, `cp1252`, `gbk`, ...): the labels
+ * core's `encoding` option accepts. Returned as given; core maps it to its WHATWG name.
+ */
+export function parseEncoding(flag: string, text: string): string {
+  parseNonEmpty(flag, text);
+  try {
+    new TextDecoder(text);
+  } catch {
+    throw new UsageError(`${flag}: unknown encoding ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+/** The WHATWG name of an encoding label accepted by {@link parseEncoding}: `latin1` → `windows-1252`. */
+export function encodingName(label: string): string {
+  return new TextDecoder(label).encoding;
+}

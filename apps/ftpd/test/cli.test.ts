@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseArguments, READ_ONLY_PERM, type ServeConfig, UsageError, WRITE_PERM } from '../src/cli.js';
+import {
+  FILESYSTEM_KINDS,
+  parseArguments,
+  READ_ONLY_PERM,
+  SESSION_REUSE_POLICIES,
+  type ServeConfig,
+  UsageError,
+  WRITE_PERM,
+} from '../src/cli.js';
 import { FLAGS, helpText } from '../src/flags.js';
 
 const CWD = '/srv/default';
@@ -30,6 +38,7 @@ describe('parseArguments: defaults', () => {
       port: 2121,
       write: false,
       perm: READ_ONLY_PERM,
+      fs: 'local',
       directory: CWD,
       natAddress: undefined,
       passivePorts: undefined,
@@ -43,6 +52,8 @@ describe('parseArguments: defaults', () => {
       permitForeignAddresses: false,
       permitPrivilegedPorts: false,
       useLocaltime: false,
+      encoding: 'utf8',
+      tls: undefined,
     });
   });
 
@@ -88,6 +99,14 @@ describe('parseArguments: every flag, short and long', () => {
     [['--permit-foreign-addresses'], { permitForeignAddresses: true }],
     [['--permit-privileged-ports'], { permitPrivilegedPorts: true }],
     [['--use-localtime'], { useLocaltime: true }],
+    [['--fs', 'local'], { fs: 'local', directory: CWD }],
+    [['--fs', 'local', '-d', '/srv'], { fs: 'local', directory: '/srv' }],
+    [['--fs', 'memory'], { fs: 'memory', directory: undefined }],
+    [['--fs=memory', '-w'], { fs: 'memory', directory: undefined, write: true }],
+    [['--encoding', 'latin1'], { encoding: 'latin1' }],
+    [['--encoding=utf-8'], { encoding: 'utf-8' }],
+    [['--encoding', 'cp1252'], { encoding: 'cp1252' }],
+    [['--encoding', 'Shift_JIS'], { encoding: 'Shift_JIS' }],
   ])('%j', (argv, expected) => {
     expect(serve(...argv)).toMatchObject(expected);
   });
@@ -194,5 +213,165 @@ describe('parseArguments: errors', () => {
     [['--max-login-attempts', '0'], '--max-login-attempts: must be >= 1, got 0'],
   ])('%j -> %s', (argv, message) => {
     expect(usageError(...argv)).toBe(message);
+  });
+});
+
+describe('parseArguments: TLS', () => {
+  it('--tls --certfile: explicit TLS, keyfile = certfile, nothing required, reuse required', () => {
+    expect(serve('--tls', '--certfile', 'c.pem').tls).toEqual({
+      certFile: 'c.pem',
+      keyFile: 'c.pem',
+      controlRequired: false,
+      dataRequired: false,
+      implicitPort: undefined,
+      sessionReuse: 'require',
+    });
+  });
+
+  it('takes every TLS flag', () => {
+    expect(
+      serve(
+        '--tls',
+        '--certfile=c.pem',
+        '--keyfile',
+        'k.pem',
+        '--tls-control-required',
+        '--tls-data-required',
+        '--implicit-tls-port',
+        '990',
+        '--tls-session-reuse',
+        'prefer',
+      ).tls,
+    ).toEqual({
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+      controlRequired: true,
+      dataRequired: true,
+      implicitPort: 990,
+      sessionReuse: 'prefer',
+    });
+  });
+
+  it('--implicit-tls-port implies TLS, without --tls', () => {
+    expect(serve('--implicit-tls-port', '0', '--certfile', 'c.pem').tls).toMatchObject({
+      certFile: 'c.pem',
+      implicitPort: 0,
+    });
+  });
+
+  it.each(SESSION_REUSE_POLICIES)('--tls-session-reuse %s', (policy) => {
+    expect(serve('--tls', '--certfile', 'c', '--tls-session-reuse', policy).tls?.sessionReuse).toBe(policy);
+  });
+
+  it('-p 0 and --implicit-tls-port 0 may both pick a free port', () => {
+    expect(serve('-p', '0', '--implicit-tls-port', '0', '--certfile', 'c').tls?.implicitPort).toBe(0);
+  });
+
+  it.each([
+    [['--tls'], '--tls needs a certificate: add --certfile PATH'],
+    [['--tls', '--keyfile', 'k.pem'], '--tls needs a certificate: add --certfile PATH'],
+    [['--implicit-tls-port', '990'], '--implicit-tls-port needs a certificate: add --certfile PATH'],
+    [['--certfile', 'c.pem'], '--certfile needs --tls (or --implicit-tls-port)'],
+    [['--keyfile', 'k.pem'], '--keyfile needs --tls (or --implicit-tls-port)'],
+    [['--tls-control-required'], '--tls-control-required needs --tls (or --implicit-tls-port)'],
+    [['--tls-data-required'], '--tls-data-required needs --tls (or --implicit-tls-port)'],
+    [['--tls-session-reuse', 'off'], '--tls-session-reuse needs --tls (or --implicit-tls-port)'],
+    [['--keyfile', 'k', '--certfile', 'c'], '--certfile needs --tls (or --implicit-tls-port)'],
+    [['--tls', '--certfile', ''], '--certfile: must not be empty'],
+    [['--tls', '--certfile', 'c', '--keyfile='], '--keyfile: must not be empty'],
+    [['--tls', '--certfile'], '--certfile: missing PATH'],
+    [['--tls=yes'], '--tls: does not take a value'],
+    [
+      ['--tls', '--certfile', 'c', '--tls-session-reuse', 'always'],
+      '--tls-session-reuse: expected require, prefer or off, got "always"',
+    ],
+    [
+      ['--tls', '--certfile', 'c', '--tls-session-reuse', 'Require'],
+      '--tls-session-reuse: expected require, prefer or off, got "Require"',
+    ],
+    [
+      ['--certfile', 'c', '--implicit-tls-port', '65536'],
+      '--implicit-tls-port: must be in 0..65535, got 65536',
+    ],
+    [
+      ['--certfile', 'c', '--implicit-tls-port', 'ftps'],
+      '--implicit-tls-port: expected an integer, got "ftps"',
+    ],
+    [
+      ['--certfile', 'c', '--implicit-tls-port', '2121'],
+      '--implicit-tls-port: must differ from -p/--port, both are 2121',
+    ],
+    [
+      ['-p', '990', '--certfile', 'c', '--implicit-tls-port', '990'],
+      '--implicit-tls-port: must differ from -p/--port, both are 990',
+    ],
+  ])('%j -> %s', (argv, message) => {
+    expect(usageError(...argv)).toBe(message);
+  });
+
+  it('-h still wins over TLS mistakes', () => {
+    expect(parseArguments(['--tls', '-h'], CWD)).toEqual({ action: 'help' });
+  });
+});
+
+describe('parseArguments: --fs and --encoding errors', () => {
+  it('knows local and memory', () => {
+    expect(FILESYSTEM_KINDS).toEqual(['local', 'memory']);
+  });
+
+  it.each([
+    [['--fs', 'disk'], '--fs: expected local or memory, got "disk"'],
+    [['--fs', 'Memory'], '--fs: expected local or memory, got "Memory"'],
+    [['--fs'], '--fs: missing KIND'],
+    [
+      ['--fs', 'memory', '-d', '/srv'],
+      '-d/--directory cannot be used with --fs memory: the memory tree has no directory',
+    ],
+    [
+      ['-d', '/srv', '--fs', 'memory'],
+      '-d/--directory cannot be used with --fs memory: the memory tree has no directory',
+    ],
+    [['--encoding', 'klingon'], '--encoding: unknown encoding "klingon"'],
+    [['--encoding', 'utf_8'], '--encoding: unknown encoding "utf_8"'],
+    [['--encoding', ''], '--encoding: must not be empty'],
+    [['--encoding'], '--encoding: missing ENCODING'],
+  ])('%j -> %s', (argv, message) => {
+    expect(usageError(...argv)).toBe(message);
+  });
+});
+
+describe('help text of the new flags', () => {
+  const flat = helpText('ftpkit 9.9.9 ready.').replace(/\s+/g, ' ');
+
+  it('documents the TLS flags, their dependencies and defaults', () => {
+    for (const shown of [
+      '--tls ',
+      '--certfile PATH',
+      '--keyfile PATH',
+      '--tls-control-required',
+      '--tls-data-required',
+      '--implicit-tls-port PORT',
+      '--tls-session-reuse POLICY',
+      'implies --tls',
+      'needs --certfile',
+      '(default: the certfile)',
+      '(default: require)',
+    ]) {
+      expect(flat).toContain(shown);
+    }
+  });
+
+  it("--tls-session-reuse tells that stock ftplib FTP_TLS and curl's passive CCC mode need prefer", () => {
+    const line = FLAGS.find((flag) => flag.long === 'tls-session-reuse')!.help;
+    expect(line).toContain('require, prefer');
+    expect(line).toMatch(/Python's stock ftplib FTP_TLS and curl's passive CCC mode .* need prefer/);
+  });
+
+  it('documents --fs and --encoding with their defaults', () => {
+    expect(flat).toContain('--fs KIND');
+    expect(flat).toContain('(default: local)');
+    expect(flat).toContain('-d is then refused');
+    expect(flat).toContain('--encoding ENCODING');
+    expect(flat).toContain('(default: utf8)');
   });
 });

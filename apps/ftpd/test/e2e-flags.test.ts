@@ -1,10 +1,19 @@
 // End-to-end: the pyftpdlib 2.x server options reach the server (raw control connections to the built
 // binary, for replies no client shows).
-import { utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assertBuilt, cleanup, type RawClient, rawClient, startFtpd, tempDir } from './helpers.js';
+import {
+  assertBuilt,
+  cleanup,
+  curl,
+  type RawClient,
+  rawClient,
+  runFtpd,
+  startFtpd,
+  tempDir,
+} from './helpers.js';
 
 // Every e2e test must finish well within 15 s (the slowest waits out one 3 s failed-login delay).
 vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
@@ -119,5 +128,25 @@ describe('server options on the command line', () => {
     expect(await command(utc, 'MDTM a.txt')).toBe('213 20200101000000');
     const local = await loggedIn((await startFtpd(dir, ['--use-localtime'], { env })).port);
     expect(await command(local, 'MDTM a.txt')).toBe('213 20200101050000');
+  });
+
+  it('--encoding latin1: a Latin-1 MKD creates café (UTF-8 on disk); listings go back in Latin-1', async () => {
+    const dir = tempDir();
+    const ftpd = await startFtpd(dir, ['-w', '--encoding', 'latin1']);
+    const client = await loggedIn(ftpd.port);
+    const from = client.received().length;
+    client.socket.write(Buffer.concat([Buffer.from('MKD caf'), Buffer.from([0xe9]), Buffer.from('\r\n')]));
+    await client.until(/^257 .*\r\n/m, from);
+    expect(existsSync(join(dir, 'café'))).toBe(true);
+    expect(readdirSync(dir)).toEqual(['café']);
+    // NLST sends the name back in Latin-1: the lone byte 0xE9, which is no UTF-8 (read as U+FFFD here).
+    const listing = await curl(['-l', ftpd.url]);
+    expect(listing.stdout).toBe('caf\ufffd\n');
+  });
+
+  it('--encoding: an unknown label is a usage error', async () => {
+    const result = await runFtpd(['--encoding', 'klingon']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('ftpd: error: --encoding: unknown encoding "klingon"\n');
   });
 });

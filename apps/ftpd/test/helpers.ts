@@ -1,6 +1,6 @@
 // Helpers of the end-to-end tests: run the built `ftpd` binary and real clients (curl, lftp) as child
 // processes, with bounded timeouts, and clean every one of them up.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -97,6 +97,11 @@ export interface Ftpd {
   readonly child: ChildProcess;
   /** The port it listens on, from its `>>> starting FTP server on 127.0.0.1:<port>` line. */
   readonly port: number;
+  /**
+   * With `--implicit-tls-port`: the implicit-FTPS port, from its `>>> starting FTPS (implicit) server on
+   * 127.0.0.1:<port>` line.
+   */
+  readonly implicitPort: number | undefined;
   /** `ftp://127.0.0.1:<port>/` */
   readonly url: string;
   /** Everything it wrote to stderr so far. */
@@ -109,20 +114,25 @@ export interface Ftpd {
 
 const STARTED =
   /^\[I \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] >>> starting FTP server on 127\.0\.0\.1:(\d+), pid=\d+ <<<$/m;
+const IMPLICIT_STARTED =
+  /^\[I \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] >>> starting FTPS \(implicit\) server on 127\.0\.0\.1:(\d+), pid=\d+ <<<$/m;
 
 /**
- * Starts the built `ftpd` on `127.0.0.1`, an ephemeral port and `directory`, plus `args` (and `env` on
- * top of this process's environment), and waits (at most `timeoutMs`, default 8 s) for the start line
- * that tells the port.
+ * Starts the built `ftpd` on `127.0.0.1`, an ephemeral port and `directory` (no `-d` when undefined),
+ * plus `args` (and `env` on top of this process's environment, in `cwd`), and waits (at most
+ * `timeoutMs`, default 8 s) for the start line that tells the port, and for the implicit-FTPS one when
+ * `args` has `--implicit-tls-port`.
  */
 export async function startFtpd(
-  directory: string,
+  directory: string | undefined,
   args: readonly string[] = [],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<Ftpd> {
-  const child = spawn(process.execPath, [BIN, '-p', '0', '-i', '127.0.0.1', '-d', directory, ...args], {
+  const dirArgs = directory === undefined ? [] : ['-d', directory];
+  const child = spawn(process.execPath, [BIN, '-p', '0', '-i', '127.0.0.1', ...dirArgs, ...args], {
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   children.add(child);
   let stderr = '';
@@ -166,9 +176,13 @@ export async function startFtpd(
     });
   const match = await waitForStderr(STARTED, options.timeoutMs ?? 8000);
   const port = Number(match[1]);
+  const implicit = args.some((arg) => arg.startsWith('--implicit-tls-port'))
+    ? await waitForStderr(IMPLICIT_STARTED, options.timeoutMs ?? 8000)
+    : undefined;
   return {
     child,
     port,
+    implicitPort: implicit === undefined ? undefined : Number(implicit[1]),
     url: `ftp://127.0.0.1:${port}/`,
     stderr: () => stderr,
     waitForStderr,
@@ -184,20 +198,29 @@ export function curl(args: readonly string[], cwd?: string): Promise<RunResult> 
 /**
  * Runs `lftp -c` with strict, fast-failing settings (fail on the first error, one retry, 5 s network
  * timeout, no TLS attempt, passive mode unless `script` changes it), logged in as `user` (anonymous when
- * undefined), then `script`. HOME is a temp dir so no user configuration leaks in.
+ * undefined), then `script`. HOME is a temp dir so no user configuration leaks in. With `tls`, lftp must
+ * use TLS on the control and data connections instead (and accepts a self-signed certificate).
  */
 export function lftp(
   ftpd: Ftpd,
   script: string,
   user?: string,
-  options: { debug?: boolean; cwd?: string } = {},
+  options: { debug?: boolean; cwd?: string; tls?: boolean } = {},
 ): Promise<RunResult> {
   const home = tempDir('ftpd-lftp-home-');
   mkdirSync(join(home, '.config'), { recursive: true });
   const login = user === undefined ? '' : `-u ${user} `;
   const commands = [
     'set cmd:fail-exit yes',
-    'set ftp:ssl-allow no',
+    ...(options.tls === true
+      ? [
+          'set ftp:ssl-force true',
+          'set ftp:ssl-protect-data true',
+          'set ssl:verify-certificate no',
+          // Without it lftp logs in as anonymous in plaintext, whatever ftp:ssl-force says.
+          'set ftp:ssl-allow-anonymous true',
+        ]
+      : ['set ftp:ssl-allow no']),
     'set ftp:passive-mode true',
     'set net:max-retries 1',
     'set net:timeout 5',
@@ -210,6 +233,76 @@ export function lftp(
     env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local') },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+}
+
+/** A self-signed test certificate made by openssl. */
+export interface TestCertificate {
+  /** The PEM certificate file. */
+  readonly cert: string;
+  /** The PEM private key file. */
+  readonly key: string;
+  /** Its SHA-256 fingerprint as openssl prints it: `AB:CD:...`. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Makes a 2-day self-signed RSA certificate for `cn` (`openssl req -x509 ...`), written to `cert.pem` and
+ * `key.pem` in `dir` (or the names given), replacing them if they exist.
+ */
+export function makeCertificate(
+  dir: string,
+  cn = 'localhost',
+  names: { cert?: string; key?: string } = {},
+): TestCertificate {
+  const cert = join(dir, names.cert ?? 'cert.pem');
+  const key = join(dir, names.key ?? 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 },
+  );
+  return { cert, key, fingerprint: fingerprintOf(cert) };
+}
+
+/** The SHA-256 fingerprint of a PEM certificate file (`AB:CD:...`), by openssl. */
+export function fingerprintOf(cert: string): string {
+  const out = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return out.trim().replace(/^.*Fingerprint=/i, '');
+}
+
+/**
+ * The SHA-256 fingerprint of the certificate a server presents after `AUTH TLS` on `port`
+ * (`openssl s_client -starttls ftp`), or of its implicit-TLS certificate when `implicit`.
+ */
+export async function presentedFingerprint(port: number, implicit = false): Promise<string> {
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...(implicit ? [] : ['-starttls', 'ftp'])];
+  const client = await run('sh', [
+    '-c',
+    'openssl "$@" </dev/null | openssl x509 -noout -fingerprint -sha256',
+    'sh',
+    ...args,
+  ]);
+  const match = /Fingerprint=(\S+)/i.exec(client.stdout);
+  if (match === null)
+    throw new Error(`no certificate from 127.0.0.1:${port}: ${client.stdout}${client.stderr}`);
+  return match[1]!;
 }
 
 /** The SHA-256 of a file, hex. */

@@ -1,15 +1,17 @@
 // In-process tests of main(): the same code as the binary, with the process's streams, signals and exit
 // replaced, so the error paths and the shutdown sequence run in milliseconds.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FtpServer } from '@ftpkit/core';
+import { dirname, join } from 'node:path';
+import { createLogger, type FtpServer } from '@ftpkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT_USAGE, type MainEnvironment, main } from '../src/main.js';
+import { EXIT_USAGE, type MainEnvironment, main, reloadCertificates } from '../src/main.js';
 import type { SignalTarget } from '../src/signals.js';
+import { MEMORY_HOME_PREFIX, type StartedServer } from '../src/startup.js';
 import { FTPD_VERSION } from '../src/version.js';
+import { cleanup, makeCertificate, rawClient } from './helpers.js';
 
 class Capture {
   text = '';
@@ -55,6 +57,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  await cleanup();
   for (const server of blockers.splice(0)) await new Promise((done) => server.close(done));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -192,5 +195,173 @@ describe('main: serving and shutting down', () => {
     expect(r.stderr.text).toContain('] max connections: 512\n');
     expect(r.stderr.text).toContain('] max connections per ip: unlimited\n');
     expect(r.stderr.text).toContain('] timeout: 300\n');
+  });
+});
+
+/** Starts main() and resolves once it listens, with what it started. */
+function startMain(argv: string[]): Promise<{ r: Run; started: StartedServer; done: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const r = run({ onListening: (_address, _server, started) => resolve({ r, started, done }) });
+    const done = main(argv, r.env);
+    done.then(
+      (code) => reject(new Error(`main returned ${code} before listening: ${r.stderr.text}`)),
+      reject,
+    );
+  });
+}
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as { port: number };
+  await new Promise((done) => probe.close(done));
+  return port;
+}
+
+describe('main: TLS', () => {
+  it('reports an unreadable certificate as one error line, status 2', async () => {
+    const r = run();
+    const missing = join(dir, 'missing.pem');
+    expect(await main(['-p', '0', '--tls', '--certfile', missing], r.env)).toBe(EXIT_USAGE);
+    expect(r.stderr.text).toMatch(/^ftpd: error: cannot read certFile .*missing\.pem: ENOENT[^\n]*\n$/);
+    expect(r.signals.listenerCount('SIGHUP')).toBe(0);
+    expect(r.signals.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('starts the implicit listener after the control one and logs both', async () => {
+    const cert = makeCertificate(dir);
+    const { r, started, done } = await startMain([
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '--certfile',
+      cert.cert,
+      '--keyfile',
+      cert.key,
+      '--implicit-tls-port',
+      '0',
+    ]);
+    expect(started.tls).toBeDefined();
+    const implicit = started.implicitAddress!.port;
+    expect(implicit).toBeGreaterThan(0);
+    const lines = r.stderr.text.trimEnd().split('\n');
+    expect(lines.at(-2)).toContain(
+      `] >>> starting FTP server on 127.0.0.1:${started.address.port}, pid=${process.pid} <<<`,
+    );
+    expect(lines.at(-1)).toContain(
+      `] >>> starting FTPS (implicit) server on 127.0.0.1:${implicit}, pid=${process.pid} <<<`,
+    );
+    r.signals.send('SIGTERM');
+    expect(await done).toBe(0);
+  });
+
+  it('a busy implicit port: status 2, and the control port is released', async () => {
+    const cert = makeCertificate(dir);
+    const blocker = createServer();
+    blockers.push(blocker);
+    await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+    const busy = (blocker.address() as { port: number }).port;
+    const control = await freePort();
+    const r = run();
+    const argv = ['-i', '127.0.0.1', '-p', String(control), '--tls', '--certfile', cert.cert];
+    expect(await main([...argv, '--keyfile', cert.key, '--implicit-tls-port', String(busy)], r.env)).toBe(
+      EXIT_USAGE,
+    );
+    expect(r.stderr.text.trimEnd().split('\n').at(-1)).toBe(
+      `ftpd: error: cannot listen on 127.0.0.1:${busy}: address already in use`,
+    );
+    const again = createServer();
+    blockers.push(again);
+    await new Promise<void>((done, fail) => again.once('error', fail).listen(control, '127.0.0.1', done));
+  });
+
+  it('SIGHUP reloads the certificates, logs a failure and never stops; the handler goes at shutdown', async () => {
+    const cert = makeCertificate(dir);
+    const { r, done } = await startMain([
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '--tls',
+      '--certfile',
+      cert.cert,
+      '--keyfile',
+      cert.key,
+    ]);
+    expect(r.signals.listenerCount('SIGHUP')).toBe(1);
+    makeCertificate(dir, 'renewed');
+    r.signals.send('SIGHUP');
+    expect(r.stderr.text).toMatch(
+      new RegExp(
+        `\\[I [^\\]]+\\] certificates reloaded \\(certfile ${cert.cert}, keyfile ${cert.key}\\)\\n$`,
+      ),
+    );
+    writeFileSync(cert.key, 'garbage');
+    r.signals.send('SIGHUP');
+    expect(r.stderr.text).toMatch(
+      /\[E [^\]]+\] cannot reload certificates, keeping the previous ones: invalid TLS certificate or key .*\n$/,
+    );
+    expect(r.exits).toEqual([]);
+    r.signals.send('SIGINT');
+    expect(await done).toBe(0);
+    expect(r.signals.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it('installs no SIGHUP handler without TLS', async () => {
+    const { r, done } = await startMain(['-i', '127.0.0.1', '-p', '0']);
+    expect(r.signals.listenerCount('SIGHUP')).toBe(0);
+    r.signals.send('SIGTERM');
+    expect(await done).toBe(0);
+  });
+
+  it('reloadCertificates before the server is up only warns', () => {
+    const out = {
+      text: '',
+      write(chunk: string) {
+        this.text += chunk;
+      },
+    };
+    reloadCertificates(undefined, createLogger({ stream: out }));
+    expect(out.text).toMatch(/^\[W [^\]]+\] SIGHUP ignored: the server is still starting\n$/);
+  });
+});
+
+describe('main: --fs memory and --encoding', () => {
+  it('serves the memory volume; the nominal home stays empty and is removed at shutdown', async () => {
+    const { r, started, done } = await startMain(['-i', '127.0.0.1', '-p', '0', '--fs', 'memory', '-w']);
+    const home = started.home;
+    expect(dirname(home)).toBe(tmpdir());
+    expect(home).toContain(MEMORY_HOME_PREFIX);
+    expect(started.volume).toBeDefined();
+    const client = await rawClient(started.address.port);
+    client.send('USER anonymous');
+    client.send('PASS x');
+    await client.until(/^230 /m);
+    const from = client.received().length;
+    client.send('MKD fresh');
+    expect(await client.until(/^\d{3} .*\r\n/m, from)).toBe('257 "/fresh" directory created.\r\n');
+    expect(started.volume!.list('/')).toEqual(['fresh']);
+    expect(readdirSync(home)).toEqual([]);
+    r.signals.send('SIGTERM');
+    expect(await done).toBe(0);
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('passes --encoding to the server (and shows its WHATWG name with -D)', async () => {
+    const { r, started, done } = await startMain([
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '-D',
+      '--encoding',
+      'latin1',
+    ]);
+    expect(started.server.options.charset.name).toBe('windows-1252');
+    expect(r.stderr.text).toContain("] encoding: 'windows-1252'\n");
+    r.signals.send('SIGTERM');
+    expect(await done).toBe(0);
   });
 });

@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { type SignalTarget, signalExitCode, trapShutdownSignals } from '../src/signals.js';
+import {
+  RELOAD_SIGNAL,
+  type SignalTarget,
+  signalExitCode,
+  trapReloadSignal,
+  trapShutdownSignals,
+} from '../src/signals.js';
 
 class FakeSignals extends EventEmitter implements SignalTarget {
   send(signal: NodeJS.Signals): void {
@@ -38,5 +44,23 @@ describe('signalExitCode', () => {
   it('is 128 + the signal number', () => {
     expect(signalExitCode('SIGINT')).toBe(130);
     expect(signalExitCode('SIGTERM')).toBe(143);
+  });
+});
+
+describe('trapReloadSignal', () => {
+  it('calls reload on every SIGHUP and is removed by dispose', () => {
+    const target = new FakeSignals();
+    const reload = vi.fn();
+    const trap = trapReloadSignal(target, reload);
+    expect(RELOAD_SIGNAL).toBe('SIGHUP');
+    expect(target.listenerCount('SIGHUP')).toBe(1);
+    target.send('SIGHUP');
+    target.send('SIGHUP');
+    expect(reload).toHaveBeenCalledTimes(2);
+    target.send('SIGTERM');
+    expect(reload).toHaveBeenCalledTimes(2);
+    trap.dispose();
+    trap.dispose();
+    expect(target.listenerCount('SIGHUP')).toBe(0);
   });
 });
