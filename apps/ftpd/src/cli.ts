@@ -16,6 +16,7 @@ import {
   parseNonEmpty,
   parsePort,
   parsePortRange,
+  parseRateFlag,
 } from './values.js';
 
 export { UsageError } from './errors.js';
@@ -103,6 +104,12 @@ export interface ServeConfig {
   readonly useLocaltime: boolean;
   /** `--encoding`: the control connection's character set, a `TextDecoder` label. Default `utf8`. */
   readonly encoding: string;
+  /** `--read-limit` / `--write-limit`: server-wide bandwidth limits in bytes/s; 0 = unlimited. */
+  readonly readLimit: number;
+  readonly writeLimit: number;
+  /** `--user-read-limit` / `--user-write-limit`: the served user's limits in bytes/s; 0 = unlimited. */
+  readonly userReadLimit: number;
+  readonly userWriteLimit: number;
   /** `--tls` and the other TLS flags; undefined without `--tls` and `--implicit-tls-port`. */
   readonly tls: TlsConfig | undefined;
 }
@@ -304,6 +311,10 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
     permitPrivilegedPorts: values['permit-privileged-ports'] === true,
     useLocaltime: values['use-localtime'] === true,
     encoding: optional(values, 'encoding', parseEncoding) ?? 'utf8',
+    readLimit: optional(values, 'read-limit', parseRateFlag) ?? 0,
+    writeLimit: optional(values, 'write-limit', parseRateFlag) ?? 0,
+    userReadLimit: optional(values, 'user-read-limit', parseRateFlag) ?? 0,
+    userWriteLimit: optional(values, 'user-write-limit', parseRateFlag) ?? 0,
     tls: tlsConfig(values, port),
   };
 }

@@ -129,6 +129,30 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'utf8',
   },
   {
+    long: 'read-limit',
+    metavar: 'RATE',
+    help: 'server-wide upload limit shared by everyone, bytes/s (K and M suffixes mean 1024 and 1024²)',
+    default: 'unlimited',
+  },
+  {
+    long: 'write-limit',
+    metavar: 'RATE',
+    help: 'server-wide download limit shared by everyone, bytes/s (K and M suffixes)',
+    default: 'unlimited',
+  },
+  {
+    long: 'user-read-limit',
+    metavar: 'RATE',
+    help: "upload limit of the served user (-u, or anonymous), shared by that user's sessions",
+    default: 'unlimited',
+  },
+  {
+    long: 'user-write-limit',
+    metavar: 'RATE',
+    help: "download limit of the served user (-u, or anonymous), shared by that user's sessions",
+    default: 'unlimited',
+  },
+  {
     long: 'tls',
     help: 'offer explicit FTPS (AUTH TLS) on the control port; needs --certfile',
     default: 'off',

@@ -19,6 +19,7 @@ import {
 } from '@ftpkit/core';
 import { localFileSystem } from '@ftpkit/fs-local';
 import { MemoryVolume, memoryFileSystem } from '@ftpkit/fs-memory';
+import { createThrottlePlugin } from '@ftpkit/throttle';
 import { createTlsPlugin, type TlsPlugin } from '@ftpkit/tls';
 import type { ServeConfig, TlsConfig } from './cli.js';
 import { StartupError } from './errors.js';
@@ -95,12 +96,27 @@ export async function buildStorage(config: ServeConfig): Promise<Storage> {
   };
 }
 
+/**
+ * The bandwidth-limit plugin when any limit is set (server-wide flags; the user's limits reach it through
+ * the dummy authorizer's `getUserLimits`). Without limits, no plugin: the data path stays untouched.
+ */
+export function throttlePlugins(config: ServeConfig): FtpPlugin[] {
+  const { readLimit, writeLimit, userReadLimit, userWriteLimit } = config;
+  if (readLimit + writeLimit + userReadLimit + userWriteLimit === 0) return [];
+  return [createThrottlePlugin({ readLimit, writeLimit })];
+}
+
 /** The anonymous user, or the one named user, with the config's permission letters on `home`. */
 export function buildAuthorizer(config: ServeConfig, home: string): DummyAuthorizer {
   const authorizer = new DummyAuthorizer();
   try {
-    if (config.user === undefined) authorizer.addAnonymous(home, { perm: config.perm });
-    else authorizer.addUser(config.user.name, config.user.password, home, { perm: config.perm });
+    const options = {
+      perm: config.perm,
+      ...(config.userReadLimit > 0 ? { readLimit: config.userReadLimit } : {}),
+      ...(config.userWriteLimit > 0 ? { writeLimit: config.userWriteLimit } : {}),
+    };
+    if (config.user === undefined) authorizer.addAnonymous(home, options);
+    else authorizer.addUser(config.user.name, config.user.password, home, options);
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
   }
@@ -317,7 +333,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
           authorizer,
           filesystem: storage.filesystem,
           logger: serverLogger,
-          plugins: tls === undefined ? [] : [tls],
+          plugins: [...(tls === undefined ? [] : [tls]), ...throttlePlugins(config)],
         }),
       );
     } catch (error) {

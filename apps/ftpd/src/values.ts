@@ -4,6 +4,7 @@
  */
 
 import { isIPv4 } from 'node:net';
+import { parseRate } from '@ftpkit/throttle';
 import { UsageError } from './errors.js';
 
 const DIGITS = /^[0-9]+$/;
@@ -81,6 +82,18 @@ export function parseEncoding(flag: string, text: string): string {
     throw new UsageError(`${flag}: unknown encoding ${JSON.stringify(text)}`);
   }
   return text;
+}
+
+/**
+ * A bandwidth limit in bytes per second (`512K`, `2M`, `100000`; K and M mean 1024 and 1024², 0 means
+ * unlimited), as `@ftpkit/throttle` parses it.
+ */
+export function parseRateFlag(flag: string, text: string): number {
+  try {
+    return parseRate(text, flag);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : `${flag}: invalid rate`);
+  }
 }
 
 /** The WHATWG name of an encoding label accepted by {@link parseEncoding}: `latin1` → `windows-1252`. */

@@ -53,6 +53,10 @@ describe('parseArguments: defaults', () => {
       permitPrivilegedPorts: false,
       useLocaltime: false,
       encoding: 'utf8',
+      readLimit: 0,
+      writeLimit: 0,
+      userReadLimit: 0,
+      userWriteLimit: 0,
       tls: undefined,
     });
   });
@@ -107,6 +111,14 @@ describe('parseArguments: every flag, short and long', () => {
     [['--encoding=utf-8'], { encoding: 'utf-8' }],
     [['--encoding', 'cp1252'], { encoding: 'cp1252' }],
     [['--encoding', 'Shift_JIS'], { encoding: 'Shift_JIS' }],
+    [[], { readLimit: 0, writeLimit: 0, userReadLimit: 0, userWriteLimit: 0 }],
+    [['--read-limit', '512K'], { readLimit: 512 * 1024 }],
+    [['--write-limit', '2M'], { writeLimit: 2 * 1024 * 1024 }],
+    [['--write-limit', '100000'], { writeLimit: 100_000 }],
+    [
+      ['--user-read-limit', '64k', '--user-write-limit', '1m'],
+      { userReadLimit: 65536, userWriteLimit: 1048576 },
+    ],
   ])('%j', (argv, expected) => {
     expect(serve(...argv)).toMatchObject(expected);
   });
@@ -164,6 +176,18 @@ describe('parseArguments: help and version', () => {
 describe('parseArguments: errors', () => {
   it.each([
     [['--bogus'], 'unrecognized option: --bogus'],
+    [
+      ['--read-limit', 'fast'],
+      '--read-limit must be bytes per second, optionally with a K (KiB) or M (MiB) suffix, e.g. 65536, 512K or 2M; got "fast"',
+    ],
+    [
+      ['--write-limit', '1G'],
+      '--write-limit must be bytes per second, optionally with a K (KiB) or M (MiB) suffix, e.g. 65536, 512K or 2M; got "1G"',
+    ],
+    [
+      ['--user-write-limit=-5'],
+      '--user-write-limit must be bytes per second, optionally with a K (KiB) or M (MiB) suffix, e.g. 65536, 512K or 2M; got "-5"',
+    ],
     [['-x'], 'unrecognized option: -x'],
     [['--concurrency', 'async'], 'unrecognized option: --concurrency'],
     [['stray'], 'unexpected argument: stray'],
