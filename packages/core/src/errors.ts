@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /**
  * Errors that cross the plugin boundary. They are recognised by a brand (a registered symbol),
  * not by `instanceof`, so a plugin built against another copy of `@ftpkit/core` still works.
@@ -169,4 +171,20 @@ export function describeFilesystemError(error: unknown): string {
     if (/^E[A-Z]+$/.test(code)) return `Operation failed (${code})`;
   }
   return 'Internal error';
+}
+
+/**
+ * An `Error` shaped like the ones Node's `fs` raises (`code`, `errno`, `syscall`, `path`), for plugins
+ * that detect a condition themselves: the session answers it with the same `550 <strerror>.` reply as a
+ * real disk error, e.g. `errnoError('ENOTEMPTY', 'rmdir', path)` → `550 Directory not empty.`
+ */
+export function errnoError(code: string, syscall: string, path: string): NodeJS.ErrnoException {
+  const text = strerror(code)?.toLowerCase() ?? 'operation failed';
+  const error: NodeJS.ErrnoException = new Error(`${code}: ${text}, ${syscall} '${path}'`);
+  error.code = code;
+  const errno = (constants.errno as Readonly<Record<string, number | undefined>>)[code];
+  if (errno !== undefined) error.errno = -errno;
+  error.syscall = syscall;
+  error.path = path;
+  return error;
 }

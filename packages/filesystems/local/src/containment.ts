@@ -6,8 +6,7 @@
  */
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
-import { FilesystemError, PathOutsideRootError } from '@ftpkit/core';
-import { errnoError } from './errno.js';
+import { errnoError, FilesystemError, PathOutsideRootError } from '@ftpkit/core';
 
 /** Linux's `MAXSYMLINKS`: how many dangling links are followed before giving up with `ELOOP`. */
 const MAX_SYMLINK_HOPS = 40;

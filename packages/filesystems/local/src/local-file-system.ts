@@ -24,6 +24,7 @@ import {
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
+  errnoError,
   type FileStat,
   type FileSystem,
   type FileSystemContext,
@@ -34,7 +35,6 @@ import {
   type OpenWriteOptions,
 } from '@ftpkit/core';
 import { assertInsideRoot, virtualPathSegments } from './containment.js';
-import { errnoError } from './errno.js';
 import { FileWriter } from './file-writer.js';
 import { groupName, userName } from './user-names.js';
 

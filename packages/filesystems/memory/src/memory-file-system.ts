@@ -5,6 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import {
+  errnoError,
   type FileStat,
   type FileSystem,
   type FileSystemContext,
@@ -14,7 +15,6 @@ import {
   type OpenWriteOptions,
   PathOutsideRootError,
 } from '@ftpkit/core';
-import { errnoError } from './errno.js';
 import { type CommitReport, ContentReader, MemoryFileWriter, quotaExceeded } from './streams.js';
 import {
   type FileNode,

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { type FileStat, S_IFDIR, S_IFLNK, S_IFREG } from '@ftpkit/core';
+import { errnoError, type FileStat, S_IFDIR, S_IFLNK, S_IFREG } from '@ftpkit/core';
 import { type Content, EMPTY_CONTENT } from './content.js';
-import { errnoError } from './errno.js';
 
 /** Linux's `MAXSYMLINKS`. */
 const MAX_SYMLINK_HOPS = 40;

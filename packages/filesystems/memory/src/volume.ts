@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
 import type { FileStat } from '@ftpkit/core';
+import { errnoError } from '@ftpkit/core';
 import { contentFromBytes, toBuffer } from './content.js';
-import { errnoError } from './errno.js';
 import {
   isSeedEntry,
   isSeedTree,
