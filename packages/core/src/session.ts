@@ -11,7 +11,7 @@ import { DEFAULT_FACTS, type MlsxFact } from './listing/mlsx.js';
 import type { ResolvedOptions } from './options.js';
 import type { Refusal } from './plugin.js';
 import { plainAddress } from './protocol/address.js';
-import { CommandLineSplitter } from './protocol/command-line.js';
+import { CommandLineSplitter, URGENT_COMMANDS } from './protocol/command-line.js';
 import { type ParsedCommand, parseCommandLine } from './protocol/parse.js';
 import { formatMessageReply, formatMultilineReply, formatReply } from './protocol/reply.js';
 import { normalizeVirtualPath } from './protocol/virtual-path.js';
@@ -33,9 +33,6 @@ const LOGGED_COMMANDS = new Set([
   'SITE CHMOD',
   'MFMT',
 ]);
-
-/** Commands honoured when only their last four characters match (Telnet IP/Synch before them). */
-const URGENT_SUFFIXES = ['ABOR', 'STAT', 'QUIT'];
 
 /** Lines queued before the session stops reading from the socket. */
 const MAX_QUEUED_LINES = 32;
@@ -306,7 +303,7 @@ export class Session {
     const direct = this.commands.get(parsed.name);
     if (direct !== undefined) return direct;
     const suffix = parsed.name.slice(-4);
-    if (URGENT_SUFFIXES.includes(suffix)) return this.commands.get(suffix);
+    if (URGENT_COMMANDS.includes(suffix)) return this.commands.get(suffix);
     return undefined;
   }
 

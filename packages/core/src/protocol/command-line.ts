@@ -81,7 +81,11 @@ export class CommandLineSplitter {
   }
 }
 
-const URGENT = ['ABOR', 'STAT', 'QUIT'];
+/**
+ * Commands a client may send urgently, preceded by Telnet IP/Synch (RFC 959 4.1.3): the session honours
+ * them when only their last four characters match, and the splitter accepts them without the final LF.
+ */
+export const URGENT_COMMANDS: readonly string[] = ['ABOR', 'STAT', 'QUIT'];
 
 /** True for a short buffered `...ABOR\r` (or STAT, QUIT): an urgent command whose LF went out of band. */
 function isUrgentWithoutLf(data: Buffer): boolean {
@@ -89,7 +93,7 @@ function isUrgentWithoutLf(data: Buffer): boolean {
   const text = stripTelnet(data.subarray(0, data.length - 1))
     .toString('latin1')
     .toUpperCase();
-  return URGENT.some((command) => text.endsWith(command));
+  return URGENT_COMMANDS.some((command) => text.endsWith(command));
 }
 
 /** Index of the LF of the first CRLF at or after `from`, or -1. */
