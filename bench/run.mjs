@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MiB, uploadBuffer } from './lib/ftp-client.mjs';
-import { runPhases } from './lib/phases.mjs';
+import { PHASES, runPhases } from './lib/phases.mjs';
 import { measureRaw } from './lib/raw.mjs';
 import { markdown, sizeLabel, summarize } from './lib/report.mjs';
 import { SERVERS } from './lib/servers.mjs';
@@ -76,6 +76,9 @@ const USAGE = `usage: node bench/run.mjs [--quick | --smoke] [options]
   --size MIB         size of the big file (single-client STOR/RETR and raw limits), MiB
   --out DIR          where to write the JSON and markdown (default bench/results)
   --no-raw           skip the raw loopback limits
+  --phases LIST      run only these phases, comma-separated, from: ${PHASES.join(', ')}
+                     (retrN, storN and quitN bring connect with them; idle, sessions and peak memory
+                     are always measured)
   --keep             keep the temp directory (files, server logs)
   -h, --help         this help
 `;
@@ -99,6 +102,7 @@ function parseCli(argv) {
         size: { type: 'string' },
         out: { type: 'string' },
         'no-raw': { type: 'boolean' },
+        phases: { type: 'string' },
         keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -138,6 +142,18 @@ function parseCli(argv) {
     }
   }
   if (values.size !== undefined) cfg.bigSize = positive('size') * MiB;
+  if (values.phases !== undefined) {
+    const phases = values.phases
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const name of phases)
+      if (!PHASES.includes(name)) throw new UsageError(`--phases: unknown phase ${name} (${PHASES.join(', ')})`);
+    if (phases.some((p) => ['retrN', 'storN', 'quitN'].includes(p)) && !phases.includes('connect')) {
+      phases.push('connect');
+    }
+    cfg.phases = phases;
+  }
   const known = SERVERS.map((s) => s.name);
   const only =
     values.only

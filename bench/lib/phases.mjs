@@ -44,6 +44,9 @@ function checkStored(path, size) {
  * Runs the phases against `handle` (a started server) and returns the round's figures.
  * @param {{ cfg: object, root: string, monitor: { mark(): Promise<object> }, log: (s: string) => void }} ctx
  */
+/** Every phase, in the order a round runs them (`--phases` picks some). */
+export const PHASES = ['stor1', 'retr1', 'list', 'mlsd', 'logins', 'connect', 'retrN', 'storN', 'quitN'];
+
 export async function runPhases(handle, { cfg, root, monitor, log }) {
   const port = handle.port;
   const result = {};
@@ -56,7 +59,9 @@ export async function runPhases(handle, { cfg, root, monitor, log }) {
     return m;
   };
 
+  const selected = (name) => cfg.phases === undefined || cfg.phases.includes(name);
   const measure = async (name, fn) => {
+    if (!selected(name)) return { skipped: true };
     const before = await mark();
     const c0 = selfCpuSeconds();
     const t0 = performance.now();
@@ -201,7 +206,7 @@ export async function runPhases(handle, { cfg, root, monitor, log }) {
       return { ms, s: ms / 1000, p50Ms: median(latencies), maxMs: Math.max(...latencies) };
     });
 
-    if (connect.error === undefined) {
+    if (connect.error === undefined && connect.skipped === undefined) {
       await sleep(cfg.settleMs);
       result.sessions = (await mark()).now;
       const n = cfg.clients;
