@@ -148,7 +148,8 @@ function parseCli(argv) {
       .map((s) => s.trim())
       .filter(Boolean);
     for (const name of phases)
-      if (!PHASES.includes(name)) throw new UsageError(`--phases: unknown phase ${name} (${PHASES.join(', ')})`);
+      if (!PHASES.includes(name))
+        throw new UsageError(`--phases: unknown phase ${name} (${PHASES.join(', ')})`);
     if (phases.some((p) => ['retrN', 'storN', 'quitN'].includes(p)) && !phases.includes('connect')) {
       phases.push('connect');
     }
