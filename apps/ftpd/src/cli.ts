@@ -102,6 +102,8 @@ export interface ServeConfig {
   readonly permitPrivilegedPorts: boolean;
   /** `--use-localtime`: times in local time instead of UTC. Default false. */
   readonly useLocaltime: boolean;
+  /** `--disable-sendfile`: never send files with sendfile(2). Default false (sendfile on Linux). */
+  readonly disableSendfile: boolean;
   /** `--encoding`: the control connection's character set, a `TextDecoder` label. Default `utf8`. */
   readonly encoding: string;
   /** `--read-limit` / `--write-limit`: server-wide bandwidth limits in bytes/s; 0 = unlimited. */
@@ -310,6 +312,7 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
     permitForeignAddresses: values['permit-foreign-addresses'] === true,
     permitPrivilegedPorts: values['permit-privileged-ports'] === true,
     useLocaltime: values['use-localtime'] === true,
+    disableSendfile: values['disable-sendfile'] === true,
     encoding: optional(values, 'encoding', parseEncoding) ?? 'utf8',
     readLimit: optional(values, 'read-limit', parseRateFlag) ?? 0,
     writeLimit: optional(values, 'write-limit', parseRateFlag) ?? 0,

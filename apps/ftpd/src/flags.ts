@@ -121,6 +121,11 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'UTC',
   },
   {
+    long: 'disable-sendfile',
+    help: 'send files by reading them (streams) instead of with the zero-copy sendfile(2) system call',
+    default: 'sendfile on Linux',
+  },
+  {
     long: 'encoding',
     metavar: 'ENCODING',
     help:

@@ -14,7 +14,9 @@ import {
   type FileSystemFactory,
   type FtpPlugin,
   FtpServer,
+  isLevelEnabled,
   type Logger,
+  type LogLevel,
   type ServerOptions,
 } from '@ftpkit/core';
 import { localFileSystem } from '@ftpkit/fs-local';
@@ -169,6 +171,7 @@ export function serverOptions(config: ServeConfig, parts: ServerParts): ServerOp
     permitForeignAddresses: config.permitForeignAddresses,
     permitPrivilegedPorts: config.permitPrivilegedPorts,
     useGmtTimes: !config.useLocaltime,
+    ...(config.disableSendfile ? { useSendfile: false } : {}),
     ...(config.banner === undefined ? {} : { banner: config.banner }),
     ...(config.natAddress === undefined ? {} : { masqueradeAddress: config.natAddress }),
     ...(range === undefined
@@ -204,6 +207,7 @@ export function logStart(config: ServeConfig, home: string, logger: Logger): voi
   logger.debug(`timeout: ${config.timeout || 'unlimited'}`);
   logger.debug(`banner: '${config.banner ?? DEFAULT_BANNER}'`);
   logger.debug(`max login attempts: ${config.maxLoginAttempts}`);
+  logger.debug(`sendfile: ${pythonBool(!config.disableSendfile && process.platform === 'linux')}`);
   logger.debug(`encoding: '${encodingName(config.encoding)}'`);
   const tls = config.tls;
   if (tls !== undefined) {
@@ -289,6 +293,10 @@ class ServerLogger implements Logger {
 
   error(message: string): void {
     this.inner.error(message);
+  }
+
+  isLevelEnabled(level: LogLevel): boolean {
+    return isLevelEnabled(this.inner, level);
   }
 }
 

@@ -35,8 +35,38 @@ export interface FileSystem {
   readdir(path: string): AsyncIterable<string>;
 
   /**
+   * Optional capability: the names of {@link FileSystem.readdir}, in arrays of up to a few hundred
+   * (no empty arrays), which listings of big directories use: a promise per name costs more than the
+   * name itself. The same names and the same errors as `readdir`; the iterable must stream (hold a
+   * bounded number of names) and release the directory when iteration ends, fails or is abandoned.
+   *
+   * @param path - A resolved directory path.
+   */
+  readdirBatches?(path: string): AsyncIterable<readonly string[]>;
+
+  /**
+   * Optional capability: {@link FileSystem.lstat} of many entries of one directory at once, which
+   * listings (LIST, MLSD, STAT of a directory) use in batches of a few hundred names instead of one
+   * `lstat` call per entry. Without it, core calls `lstat(dir + "/" + name)` for each name.
+   *
+   * Resolves with one element per name, in the order of `names`: that entry's stat (symlinks not
+   * followed), or `undefined` when it cannot be stat'ed (it vanished since `readdir`, ...), so a
+   * listing skips it. Reject only when the whole batch fails for a reason that is not about one
+   * entry. The work may be done synchronously, but only in short slices (a bounded number of entries,
+   * a bounded time) with the event loop let run between them, so that other sessions stay served.
+   *
+   * @param dir - A resolved directory path.
+   * @param names - Names of entries of `dir`, as {@link FileSystem.readdir} yields them.
+   */
+  lstatEntries?(dir: string, names: readonly string[]): Promise<ReadonlyArray<FileStat | undefined>>;
+
+  /**
    * Opens a file for reading from `start` (default 0). Resolves once the file is open, so that errors
    * are reported before the transfer begins. The stream must honour backpressure.
+   *
+   * Optional capability: a stream that is backed by an open file descriptor may say so with a
+   * {@link SendfileSource} (see {@link SendfileReadable}); core may then send the file with
+   * `sendfile(2)` instead of reading the stream (`useSendfile`).
    */
   openRead(path: string, options?: OpenReadOptions): Promise<Readable>;
 
@@ -75,6 +105,39 @@ export interface OpenReadOptions {
   start?: number;
   /** The preferred chunk size, in bytes. */
   highWaterMark?: number;
+}
+
+/**
+ * The open file behind a stream from {@link FileSystem.openRead}, for zero-copy sending. When core
+ * uses it (option `useSendfile`, a binary transfer on a plain data connection with no plugin
+ * transform), it sends the bytes of `fd` from `start` up to the end of the file with `sendfile(2)`,
+ * never reads the stream, and destroys the stream when the transfer ends, which must close `fd`.
+ * The descriptor must stay open until then and must not be read or seeked by anyone else: core
+ * passes explicit offsets and does not use the file position.
+ */
+export interface SendfileSource {
+  /** A descriptor of the open regular file, readable, owned by the stream. */
+  readonly fd: number;
+  /** The offset of the first byte to send: the `start` the stream was opened with. */
+  readonly start: number;
+}
+
+/** A stream from {@link FileSystem.openRead} that exposes its open file (see {@link SendfileSource}). */
+export interface SendfileReadable extends Readable {
+  /** The file behind the stream. */
+  readonly sendfileSource: SendfileSource;
+}
+
+/**
+ * The {@link SendfileSource} of a stream from {@link FileSystem.openRead}, or undefined when the stream
+ * does not offer one (or offers a malformed one).
+ */
+export function sendfileSourceOf(stream: Readable): SendfileSource | undefined {
+  const source = (stream as Partial<SendfileReadable>).sendfileSource;
+  if (typeof source !== 'object' || source === null) return undefined;
+  const { fd, start } = source;
+  if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(start) || start < 0) return undefined;
+  return source;
 }
 
 /**

@@ -9,6 +9,7 @@ export { formatTimeval, parseTimeval } from './listing/times.js';
 export {
   type CreateLoggerOptions,
   createLogger,
+  isLevelEnabled,
   type Logger,
   type LogLevel,
   silentLogger,

@@ -57,6 +57,16 @@ export interface ServerOptions {
   /** Buffer size of the data path in bytes (file reads and writes). Default 1 MiB. */
   bufferSize?: number;
   /**
+   * Send files with `sendfile(2)` (zero-copy, pyftpdlib's `use_sendfile`): RETR in binary type on a plain
+   * data connection (no TLS, no throttle or other plugin transform), from a filesystem whose `openRead`
+   * stream exposes its descriptor (`@ftpkit/fs-local` does). Everything else, and every transfer where
+   * the platform, the FFI binding (koffi, loaded on first use) or the first `sendfile` call fails, uses
+   * streams. The file is read synchronously by the kernel on the event loop thread, a few MiB per
+   * call: fine for files in the page cache, a pause for other sessions when they come from a slow disk.
+   * Default true on Linux, false elsewhere.
+   */
+  useSendfile?: boolean;
+  /**
    * Character set of commands, replies and listings: `utf8` (default) or any label `TextDecoder` knows
    * (`latin1`, `cp1252`, `gbk`, `shift_jis`, ...), for clients that do not speak UTF-8.
    */
@@ -91,6 +101,7 @@ export interface ResolvedOptions {
   readonly backlog: number;
   readonly maxLineLength: number;
   readonly bufferSize: number;
+  readonly useSendfile: boolean;
   readonly charset: Charset;
   readonly commands: readonly CommandDefinition[];
   readonly plugins: readonly FtpPlugin[];
@@ -150,6 +161,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     backlog: count('backlog', options.backlog, 100, 1),
     maxLineLength: count('maxLineLength', options.maxLineLength, 2048, 16),
     bufferSize: count('bufferSize', options.bufferSize, 1024 * 1024, 1024),
+    useSendfile: options.useSendfile ?? process.platform === 'linux',
     charset: charsetFor(options.encoding ?? 'utf8'),
     commands: options.commands ?? [],
     plugins: options.plugins ?? [],

@@ -13,6 +13,9 @@ import { plainAddress } from './protocol/address.js';
 import { formatReply } from './protocol/reply.js';
 import { Session } from './session.js';
 
+/** Swallows socket errors that no session is there to handle (a refused connection, say). */
+const ignoreError = (): void => {};
+
 /** A listener of one of the {@link FtpEvents}. */
 export type FtpListener<K extends FtpEventName> = (...args: FtpEvents[K]) => unknown;
 
@@ -40,8 +43,12 @@ export class FtpServer {
   constructor(options: ServerOptions) {
     this.options = resolveOptions(options);
     this.emitter.setMaxListeners(0);
+    // One host for every session: the server learns of a disconnect from the session in the event.
     this.host = {
-      emit: (event, ...args) => this.deliver(event, args),
+      emit: (event, ...args) => {
+        if (event === 'disconnect') this.forget(args[0] as Session);
+        this.deliver(event, args);
+      },
       acquireConnection: () => {
         if (this.options.maxCons > 0 && this.connectionCount >= this.options.maxCons) return false;
         this.dataConnections += 1;
@@ -83,6 +90,8 @@ export class FtpServer {
 
   /** Calls every listener; one that throws or rejects is logged and never reaches the session. */
   private deliver(event: FtpEventName, args: readonly unknown[]): void {
+    // Most servers listen to few events or none; this runs several times per login.
+    if (this.emitter.listenerCount(event) === 0) return;
     for (const listener of this.emitter.listeners(event) as Array<(...a: unknown[]) => unknown>) {
       try {
         const result = listener(...args);
@@ -144,7 +153,7 @@ export class FtpServer {
    * handed the socket). Applies the connection limits first.
    */
   handleConnection(socket: Socket): void {
-    socket.on('error', () => {});
+    socket.on('error', ignoreError);
     if (socket.remoteAddress === undefined) {
       socket.destroy();
       return;
@@ -165,22 +174,17 @@ export class FtpServer {
       return;
     }
     this.perIp.set(ip, fromIp + 1);
-    const host: SessionHost = {
-      ...this.host,
-      emit: (event, ...args) => {
-        if (event === 'disconnect') this.forget(args[0] as Session, ip);
-        this.deliver(event, args);
-      },
-    };
-    const session = new Session(socket, this.options, host);
+    const session = new Session(socket, this.options, this.host);
     this.live.add(session);
     this.deliver('connect', [session]);
     if (session.isClosing) return;
     session.start();
   }
 
-  private forget(session: Session, ip: string): void {
+  private forget(session: Session): void {
     if (!this.live.delete(session)) return;
+    // The session's remoteAddress is the same plainAddress() that handleConnection counted.
+    const ip = session.remoteAddress;
     const left = (this.perIp.get(ip) ?? 1) - 1;
     if (left <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, left);

@@ -8,6 +8,8 @@ import { describeFilesystemError, errorCode, isFilesystemError, isPathOutsideRoo
 import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
 import type { FileSystem } from './filesystem.js';
 import { DEFAULT_FACTS, type MlsxFact } from './listing/mlsx.js';
+import { isLevelEnabled } from './logger.js';
+import { isPromiseLike } from './maybe-async.js';
 import type { ResolvedOptions } from './options.js';
 import type { Refusal } from './plugin.js';
 import { plainAddress } from './protocol/address.js';
@@ -37,6 +39,12 @@ const LOGGED_COMMANDS = new Set([
 /** Lines queued before the session stops reading from the socket. */
 const MAX_QUEUED_LINES = 32;
 
+/** How long {@link Session.end} waits for the client to take the last replies before closing anyway. */
+const END_FLUSH_TIMEOUT_MS = 2000;
+
+/** Swallows errors of a socket the session has let go of. */
+const ignoreError = (): void => {};
+
 /** TYPE: `ascii` (A) or `binary` (I). */
 export type TransferType = 'ascii' | 'binary';
 
@@ -45,8 +53,6 @@ export type TransferType = 'ascii' | 'binary';
  * is built from an accepted socket and resolved options alone, so it can run in any process.
  */
 export class Session {
-  /** A short id used in logs. */
-  readonly id = randomUUID().slice(0, 8);
   /** The client's address (without the `::ffff:` prefix). */
   readonly remoteAddress: string;
   /** The client's port. */
@@ -78,10 +84,11 @@ export class Session {
   renameFrom: { path: string; virtualPath: string } | undefined;
   /** True after `EPSV ALL`. */
   epsvAll = false;
-  /** MLSx facts enabled with OPTS MLST. */
-  facts: Set<MlsxFact> = new Set(DEFAULT_FACTS);
-  /** Per-plugin state, keyed by plugin name. */
-  readonly pluginState = new Map<string, unknown>();
+
+  // Made on first use: most sessions never need them, and a login should build no more than it uses.
+  private shortId: string | undefined;
+  private enabledFacts: Set<MlsxFact> | undefined;
+  private pluginStates: Map<string, unknown> | undefined;
 
   private socket: Duplex;
   private readonly rawSocket: Socket;
@@ -93,6 +100,13 @@ export class Session {
   private closed = false;
   private quitPending = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the control connection was last active (`performance.now()`); see {@link resetIdleTimer}. */
+  private activeAt = 0;
+  private endTimer: NodeJS.Timeout | undefined;
+  private ending = false;
+  /** {@link logPrefix}, and the user name it was built for. */
+  private prefix = '';
+  private prefixUser: string | undefined;
   private dataChannel: DataChannel | undefined;
   private dataBudgetHeld = false;
   private lastReplyCode = 0;
@@ -100,6 +114,18 @@ export class Session {
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onEnd = (): void => this.close('client closed the connection');
   private readonly onError = (error: Error): void => this.close(`control connection error: ${error.message}`);
+  private readonly onIdleTimeout = (): void => {
+    const left = this.activeAt + this.options.timeoutMs - performance.now();
+    if (left > 0) {
+      // There was activity since the timer was armed: wait for the rest of the period.
+      this.idleTimer = setTimeout(this.onIdleTimeout, left);
+      return;
+    }
+    this.idleTimer = undefined;
+    this.reply(421, 'Control connection timed out.');
+    this.close('control connection timed out');
+  };
+  private readonly onEndFlushed = (): void => this.close('session ended');
 
   constructor(
     socket: Socket,
@@ -120,9 +146,37 @@ export class Session {
     for (const plugin of options.plugins) plugin.sessionStarted?.(this);
   }
 
+  /** A short id used in logs. */
+  get id(): string {
+    this.shortId ??= randomUUID().slice(0, 8);
+    return this.shortId;
+  }
+
+  /** MLSx facts enabled with OPTS MLST. */
+  get facts(): Set<MlsxFact> {
+    this.enabledFacts ??= new Set(DEFAULT_FACTS);
+    return this.enabledFacts;
+  }
+
+  set facts(facts: Set<MlsxFact>) {
+    this.enabledFacts = facts;
+  }
+
+  /** Per-plugin state, keyed by plugin name. */
+  get pluginState(): Map<string, unknown> {
+    this.pluginStates ??= new Map();
+    return this.pluginStates;
+  }
+
   /** pyftpdlib's log prefix: `127.0.0.1:54321-[user]`. */
   get logPrefix(): string {
-    return `${this.remoteAddress}:${this.remotePort}-[${this.authenticated ? (this.username ?? '') : ''}]`;
+    // Built once per user rather than for every log line.
+    const user = this.authenticated ? (this.username ?? '') : '';
+    if (user !== this.prefixUser) {
+      this.prefixUser = user;
+      this.prefix = `${this.remoteAddress}:${this.remotePort}-[${user}]`;
+    }
+    return this.prefix;
   }
 
   /** The logged-in user's filesystem; throws when nobody is logged in. */
@@ -233,8 +287,9 @@ export class Session {
     if (this.closed) return;
     this.lastReplyCode = code;
     if (this.socket.writable) {
-      this.options.logger.debug(`${this.logPrefix} -> ${text.trimEnd()}`);
-      this.socket.write(this.options.charset.isUtf8 ? text : this.options.charset.encode(text));
+      const { logger, charset } = this.options;
+      if (isLevelEnabled(logger, 'debug')) logger.debug(`${this.logPrefix} -> ${text.trimEnd()}`);
+      this.socket.write(charset.isUtf8 ? text : charset.encode(text));
     }
   }
 
@@ -246,53 +301,126 @@ export class Session {
       this.queue.push(result.kind === 'line' ? result.line : 'too-long');
     }
     if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
-    void this.drainQueue();
-  }
-
-  private async drainQueue(): Promise<void> {
-    if (this.processing) return;
-    this.processing = true;
-    try {
-      while (this.queue.length > 0 && !this.closing && !this.quitPending) {
-        const item = this.queue.shift()!;
-        this.resetIdleTimer();
-        if (item === 'too-long') {
-          this.options.logger.warn(`${this.logPrefix} Command too long.`);
-          this.reply(500, 'Command too long.');
-        } else {
-          await this.processLine(this.options.charset.decode(item));
-        }
-        if (this.socket.writableNeedDrain) await waitForDrain(this.socket);
-        if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
-      }
-    } finally {
-      this.processing = false;
+    if (!this.processing) {
+      this.processing = true;
+      this.drainQueue();
     }
   }
 
-  private async processLine(line: string): Promise<void> {
+  /**
+   * Runs the queued lines in order. It stays synchronous while commands finish synchronously (most do:
+   * a promise per line was a measurable share of a login); a command that returns a promise, or a
+   * client that is not reading its replies, continues the loop once it has settled.
+   */
+  private drainQueue(): void {
+    while (this.queue.length > 0 && !this.closing && !this.quitPending) {
+      const item = this.queue.shift()!;
+      this.resetIdleTimer();
+      let running: Promise<void> | undefined;
+      if (item === 'too-long') {
+        this.options.logger.warn(`${this.logPrefix} Command too long.`);
+        this.reply(500, 'Command too long.');
+      } else {
+        try {
+          running = this.processLine(this.options.charset.decode(item));
+        } catch (error) {
+          this.queueFailed(error);
+          return;
+        }
+      }
+      if (running !== undefined) {
+        running.then(
+          () => this.lineDone(),
+          (error: unknown) => this.queueFailed(error),
+        );
+        return;
+      }
+      if (!this.lineDone(false)) return;
+    }
+    this.processing = false;
+  }
+
+  /**
+   * After a line: waits while the client is not reading (then goes on with the queue by itself and
+   * returns false), or resumes reading once the queue is short. With `next`, goes on with the queue.
+   */
+  private lineDone(next = true): boolean {
+    if (this.socket.writableNeedDrain) {
+      waitForDrain(this.socket).then(() => this.lineDone());
+      return false;
+    }
+    if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
+    if (next) this.drainQueue();
+    return true;
+  }
+
+  /** A bug in the command loop itself (handlers' errors are answered in {@link execute}). */
+  private queueFailed(error: unknown): void {
+    this.processing = false;
+    this.logBug('command loop failed', error);
+    this.close('internal error');
+  }
+
+  /** Runs one command line; returns a promise only when the command did not finish synchronously. */
+  private processLine(line: string): Promise<void> | undefined {
     const parsed = parseCommandLine(line);
-    this.options.logger.debug(`${this.logPrefix} <- ${parsed.name === 'PASS' ? 'PASS ******' : line}`);
+    const { logger } = this.options;
+    if (isLevelEnabled(logger, 'debug')) {
+      logger.debug(`${this.logPrefix} <- ${parsed.name === 'PASS' ? 'PASS ******' : line}`);
+    }
     const definition = this.lookup(parsed);
     if (definition === undefined) {
       this.reply(500, `Command "${parsed.name}" not understood.`);
-      return;
+      return undefined;
     }
-    const request = await this.prepare(definition, parsed);
-    if (request === undefined) return;
+    const request = this.prepare(definition, parsed);
+    if (request === undefined) return undefined;
+    if (isPromiseLike(request)) {
+      return Promise.resolve(request).then((ready) =>
+        ready === undefined ? undefined : this.execute(definition, ready),
+      );
+    }
+    return this.execute(definition, request);
+  }
+
+  /** Runs a prepared command and logs it; returns a promise only when its handler returned one. */
+  private execute(definition: CommandDefinition, request: CommandRequest): Promise<void> | undefined {
     this.lastReplyCode = 0;
+    let running: Promise<void> | void;
     try {
-      await definition.run(this, request);
+      running = definition.run(this, request);
     } catch (error) {
-      if (isFilesystemError(error) || isPathOutsideRootError(error) || errorCode(error) !== undefined) {
-        this.replyFilesystemError(error);
-      } else {
-        this.logBug(`command ${definition.name} failed`, error);
-        this.reply(421, 'Internal error; closing control connection.');
-        this.close('internal error');
-        return;
-      }
+      if (this.commandFailed(definition, error)) this.logCommand(definition, request);
+      return undefined;
     }
+    if (isPromiseLike(running)) {
+      return Promise.resolve(running).then(
+        () => this.logCommand(definition, request),
+        (error: unknown) => {
+          if (this.commandFailed(definition, error)) this.logCommand(definition, request);
+        },
+      );
+    }
+    this.logCommand(definition, request);
+    return undefined;
+  }
+
+  /**
+   * Answers a command that threw: a filesystem error is a reply (and the command is still logged: true),
+   * anything else a bug that closes the session (false).
+   */
+  private commandFailed(definition: CommandDefinition, error: unknown): boolean {
+    if (isFilesystemError(error) || isPathOutsideRootError(error) || errorCode(error) !== undefined) {
+      this.replyFilesystemError(error);
+      return true;
+    }
+    this.logBug(`command ${definition.name} failed`, error);
+    this.reply(421, 'Internal error; closing control connection.');
+    this.close('internal error');
+    return false;
+  }
+
+  private logCommand(definition: CommandDefinition, request: CommandRequest): void {
     if (LOGGED_COMMANDS.has(definition.name)) {
       const arg = request.arg ?? '';
       this.options.logger.info(`${this.logPrefix} ${definition.name} ${arg} ${this.lastReplyCode}`);
@@ -307,11 +435,14 @@ export class Session {
     return undefined;
   }
 
-  /** Argument, login, plugin, containment and permission checks, in pyftpdlib's order. */
-  private async prepare(
+  /**
+   * Argument, login, plugin, containment and permission checks, in pyftpdlib's order. Only the path
+   * check (which asks the filesystem) makes it asynchronous.
+   */
+  private prepare(
     definition: CommandDefinition,
     parsed: ParsedCommand,
-  ): Promise<CommandRequest | undefined> {
+  ): CommandRequest | undefined | Promise<CommandRequest | undefined> {
     const arg = parsed.arg;
     const hasArg = arg !== undefined && arg !== '';
     if (definition.arg === 'required' && !hasArg) {
@@ -368,9 +499,11 @@ export class Session {
       default:
         pathArg = hasArg ? arg : this.cwd;
     }
-    const checked = await this.checkPath(pathArg, definition.perm);
-    if (checked === undefined) return undefined;
-    return { name: definition.name, arg, virtualPath: checked.virtualPath, path: checked.path, firstWord };
+    return this.checkPath(pathArg, definition.perm).then((checked) =>
+      checked === undefined
+        ? undefined
+        : { name: definition.name, arg, virtualPath: checked.virtualPath, path: checked.path, firstWord },
+    );
   }
 
   /**
@@ -432,7 +565,7 @@ export class Session {
     this.transferType = 'ascii';
     this.restPosition = 0;
     this.renameFrom = undefined;
-    this.facts = new Set(DEFAULT_FACTS);
+    this.enabledFacts = undefined;
     if (!this.transfers.active) this.closeDataChannel();
     for (const plugin of this.options.plugins) {
       try {
@@ -509,13 +642,14 @@ export class Session {
 
   /** Restarts the control idle timer (suspended while a transfer runs). */
   resetIdleTimer(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.options.timeoutMs <= 0 || this.closing || this.transfers.active) return;
-    this.idleTimer = setTimeout(() => {
-      this.reply(421, 'Control connection timed out.');
-      this.close('control connection timed out');
-    }, this.options.timeoutMs);
+    if (this.options.timeoutMs <= 0 || this.closing || this.ending || this.transfers.active) {
+      this.suspendIdleTimer();
+      return;
+    }
+    // A command only notes the time. The timer, armed for the first deadline, re-arms itself for what is
+    // left when it fires early: re-arming a Node timer for every command cost more than most commands.
+    this.activeAt = performance.now();
+    this.idleTimer ??= setTimeout(this.onIdleTimeout, this.options.timeoutMs);
   }
 
   /** Stops the control idle timer while a transfer moves bytes. */
@@ -545,16 +679,21 @@ export class Session {
     this.resetIdleTimer();
   }
 
-  /** Flushes pending replies, then closes. */
+  /** Flushes pending replies, then closes (after at most two seconds if the client does not read them). */
   end(): void {
-    if (this.closing) return;
-    this.socket.end();
-    const timer = setTimeout(() => this.close('session ended'), 2000);
-    timer.unref();
-    this.socket.once('finish', () => {
-      clearTimeout(timer);
-      this.close('session ended');
-    });
+    if (this.closing || this.ending) return;
+    this.ending = true;
+    const socket = this.socket;
+    // Replies still buffered mean a client that is not reading, so the wait is bounded. With nothing
+    // buffered the FIN leaves at once and 'finish' follows; a TLS stream is always given the bound.
+    const bounded = socket.writableLength > 0 || socket !== this.rawSocket;
+    socket.end();
+    socket.once('finish', this.onEndFlushed);
+    if (bounded) {
+      this.suspendIdleTimer();
+      this.endTimer = setTimeout(this.onEndFlushed, END_FLUSH_TIMEOUT_MS);
+      this.endTimer.unref();
+    }
   }
 
   /** Closes everything at once: data channel, transfer, control connection. Idempotent. */
@@ -563,16 +702,19 @@ export class Session {
     this.closing = true;
     this.closed = true;
     this.queue.length = 0;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.suspendIdleTimer();
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.endTimer = undefined;
     this.transfers.abortForClose();
     this.closeDataChannel();
     this.detach(this.socket);
-    this.socket.on('error', () => {});
+    this.socket.off('finish', this.onEndFlushed);
+    this.socket.on('error', ignoreError);
     this.socket.destroy();
     if (this.socket !== this.rawSocket) this.rawSocket.destroy();
-    this.options.logger.debug(`${this.logPrefix} closing: ${reason}`);
-    this.options.logger.info(`${this.logPrefix} FTP session closed (disconnect).`);
+    const { logger } = this.options;
+    if (isLevelEnabled(logger, 'debug')) logger.debug(`${this.logPrefix} closing: ${reason}`);
+    logger.info(`${this.logPrefix} FTP session closed (disconnect).`);
     this.emit('disconnect', this);
   }
 
@@ -586,7 +728,7 @@ export class Session {
   async upgradeControl(upgrade: (socket: Duplex) => Promise<Duplex>): Promise<void> {
     const old = this.socket;
     this.detach(old);
-    old.on('error', () => {});
+    old.on('error', ignoreError);
     this.queue.length = 0;
     this.splitter.discard();
     const upgraded = await upgrade(old);

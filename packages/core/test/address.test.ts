@@ -11,6 +11,12 @@ describe('addresses', () => {
   it('strips the IPv4-mapped prefix only', () => {
     expect(plainAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(plainAddress('::1')).toBe('::1');
+    expect(plainAddress('::FFFF:10.0.0.1')).toBe('10.0.0.1');
+    expect(plainAddress('127.0.0.1')).toBe('127.0.0.1');
+    expect(plainAddress('::ffff:abcd')).toBe('::ffff:abcd');
+    expect(plainAddress('::ffff:1.2.3')).toBe('::ffff:1.2.3');
+    expect(plainAddress('fe80::ffff:1.2.3.4')).toBe('fe80::ffff:1.2.3.4');
+    expect(plainAddress('')).toBe('');
   });
 
   it('parses PORT', () => {

@@ -26,4 +26,27 @@ describe('TYPE A conversion', () => {
     expect(await run(new FromNetworkAscii(), ['\r', '\r', '\n'])).toBe('\r\n');
     expect(await run(new FromNetworkAscii(), ['x\ny'])).toBe('x\ny');
   });
+
+  it('matches a reference conversion for random text split at random points', async () => {
+    // Deterministic pseudo-random input, heavy in CR and LF so that every boundary case shows up.
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = ['\r', '\n', '\r\n', 'a', 'bc', ' ', '\r\r', '\n\n'];
+    for (let round = 0; round < 50; round++) {
+      let text = '';
+      while (text.length < 3000) text += alphabet[next(alphabet.length)];
+      const chunks: string[] = [];
+      for (let at = 0; at < text.length; ) {
+        const size = next(4) === 0 ? 0 : 1 + next(300);
+        chunks.push(text.slice(at, at + size));
+        at += size;
+      }
+      const toNetwork = text.replace(/\r?\n/g, (m) => (m === '\n' ? '\r\n' : m));
+      expect(await run(new ToNetworkAscii(), chunks)).toBe(toNetwork);
+      expect(await run(new FromNetworkAscii(), chunks)).toBe(text.replaceAll('\r\n', '\n'));
+    }
+  });
 });

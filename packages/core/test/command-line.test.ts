@@ -29,6 +29,39 @@ describe('CommandLineSplitter', () => {
     expect(lines(s.push(Buffer.from('\nNOOP\r\n')))).toEqual(['NOOP']);
   });
 
+  it('cuts several lines out of one chunk and keeps only the unfinished rest', () => {
+    const s = new CommandLineSplitter(8);
+    expect(lines(s.push(Buffer.from('USER a\r\nPASS b\r\n\r\nTYPE I\r\nNO')))).toEqual([
+      'USER a',
+      'PASS b',
+      '',
+      'TYPE I',
+    ]);
+    expect(s.pendingBytes).toBe(2);
+    // The length cap applies to each line, not to its offset in the chunk.
+    expect(lines(s.push(Buffer.from('OP\r\n12345678\r\n123456789\r\nok\r\n')))).toEqual([
+      'NOOP',
+      '12345678',
+      '<too-long>',
+      'ok',
+    ]);
+    expect(s.pendingBytes).toBe(0);
+  });
+
+  it('takes a chunk that is exactly one line, at the length cap and past it', () => {
+    const s = new CommandLineSplitter(4);
+    expect(lines(s.push(Buffer.from('abcd\r\n')))).toEqual(['abcd']);
+    expect(lines(s.push(Buffer.from('abcde\r\n')))).toEqual(['<too-long>']);
+    expect(lines(s.push(Buffer.from('\r\n')))).toEqual(['']);
+    expect(lines(s.push(Buffer.from('\xff\xf4AB\r\n', 'latin1')))).toEqual(['AB']);
+    expect(s.pendingBytes).toBe(0);
+  });
+
+  it('does not pair an LF with the LF of the line before it', () => {
+    const s = new CommandLineSplitter(64);
+    expect(lines(s.push(Buffer.from('NOOP\r\n\nSYST\r\n')))).toEqual(['NOOP', '\nSYST']);
+  });
+
   it('discards what is buffered', () => {
     const s = new CommandLineSplitter(64);
     s.push(Buffer.from('half'));

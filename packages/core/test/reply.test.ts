@@ -20,6 +20,8 @@ describe('replies', () => {
     const long = 'x'.repeat(76);
     expect(formatMessageReply(220, long)).toBe(`220-${long}\r\n220 \r\n`);
     expect(formatMessageReply(230, 'a\nb')).toBe('230-a\r\n230 b\r\n');
+    expect(formatMessageReply(230, 'a\r\nb\n')).toBe('230-a\r\nb\r\n230 \r\n');
+    expect(formatMessageReply(220, `${'x'.repeat(80)}\r`)).toBe(`220-${'x'.repeat(80)} \r\n220 \r\n`);
   });
 
   it('doubles quotes in 257 paths', () => {

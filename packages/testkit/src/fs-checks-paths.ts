@@ -42,7 +42,7 @@ async function makeSymlink(ctx: FsCheckContext, virtualPath: string, target: str
   );
 }
 
-function checkStatShape(stat: unknown, what: string): asserts stat is FileStat {
+export function checkStatShape(stat: unknown, what: string): asserts stat is FileStat {
   ensure(
     typeof stat === 'object' && stat !== null,
     `${what} must resolve with a stat object, got ${show(stat)}`,

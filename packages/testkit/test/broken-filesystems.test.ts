@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat as fs_lstat, mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { FileStat, FileSystem, OpenReadOptions, OpenWriteOptions } from '@ftpkit/core';
@@ -9,7 +9,7 @@ import {
   fileSystemCheckNames,
   fileSystemChecks,
 } from '../src/index.js';
-import { ReferenceFs, referenceFixture } from './reference-fs.js';
+import { ListingReferenceFs, ReferenceFs, referenceFixture } from './reference-fs.js';
 
 function check(options: FileSystemContractOptions, name: string): ContractCheck {
   const found = fileSystemChecks(options).find((c) => c.name === name);
@@ -39,7 +39,7 @@ function broken(patch: (fs: ReferenceFs) => Partial<Record<keyof FileSystem, unk
 }
 
 describe('the filesystem checks against a correct filesystem', () => {
-  it('all pass (chmod and utimes are skipped: the reference has neither)', async () => {
+  it('all pass (chmod, utimes and the listing capabilities are skipped: the reference has none)', async () => {
     const results: Record<string, string> = {};
     for (const c of fileSystemChecks({ create: referenceFixture() })) {
       const result = await c.run();
@@ -48,10 +48,13 @@ describe('the filesystem checks against a correct filesystem', () => {
     const skipped = Object.entries(results)
       .filter(([, status]) => status === 'skipped')
       .map(([name]) => name);
-    expect(skipped.sort()).toEqual([
-      'chmod: sets the permission bits (SITE CHMOD)',
-      'utimes: sets the modification time (MFMT)',
-    ]);
+    expect(skipped.sort()).toEqual(
+      [
+        'chmod: sets the permission bits (SITE CHMOD)',
+        ...fileSystemCheckNames().filter((name) => /^(lstatEntries|readdirBatches):/.test(name)),
+        'utimes: sets the modification time (MFMT)',
+      ].sort(),
+    );
     expect(Object.keys(results)).toHaveLength(fileSystemCheckNames().length);
   }, 60_000);
 
@@ -69,6 +72,97 @@ describe('the filesystem checks against a correct filesystem', () => {
   it('reports a failing create()', async () => {
     const c = fileSystemChecks({ create: () => Promise.reject(new Error('no disk')) })[0]!;
     await expect(c.run()).rejects.toThrow(/options.create\(\) failed: Error: no disk/);
+  });
+});
+
+describe('the listing capability checks', () => {
+  const listingChecks = () =>
+    fileSystemChecks({ create: referenceFixture((root) => new ListingReferenceFs(root)) }).filter((c) =>
+      /^(lstatEntries|readdirBatches):/.test(c.name),
+    );
+
+  it('pass for a filesystem that has readdirBatches and lstatEntries', async () => {
+    const checks = listingChecks();
+    expect(checks.length).toBeGreaterThanOrEqual(7);
+    for (const c of checks) expect(await c.run(), c.name).toEqual({ status: 'passed' });
+  }, 60_000);
+
+  /** A listing-capable reference with some methods replaced. */
+  function brokenListing(patch: (fs: ListingReferenceFs) => Partial<Record<keyof FileSystem, unknown>>) {
+    return (root: string): FileSystem => {
+      const fs = new ListingReferenceFs(root);
+      return Object.assign(fs, patch(fs)) as FileSystem;
+    };
+  }
+
+  it('catch lstatEntries answering in the wrong order', async () => {
+    const message = await failure(
+      brokenListing((fs) => ({
+        lstatEntries: async (dir: string, names: readonly string[]) =>
+          (await ListingReferenceFs.prototype.lstatEntries.call(fs, dir, names)).reverse(),
+      })),
+      'lstatEntries: one stat per name, in order, as lstat reports it; undefined for a missing name',
+    );
+    expect(message).toMatch(/lstatEntries\(\.\.\.\)\[1\] \("missing", no such entry\): expected undefined/);
+  });
+
+  it('catch lstatEntries rejecting for a missing entry', async () => {
+    const message = await failure(
+      brokenListing(() => ({
+        lstatEntries: (dir: string, names: readonly string[]) =>
+          Promise.all(
+            names.map((name) => (fs_lstat as (p: string) => Promise<FileStat>)(path.join(dir, name))),
+          ),
+      })),
+      'lstatEntries: one stat per name, in order, as lstat reports it; undefined for a missing name',
+    );
+    expect(message).toMatch(/lstatEntries\(.*\) must succeed, but it failed with .*ENOENT/);
+  });
+
+  it('catch lstatEntries following symlinks', async () => {
+    const message = await failure(
+      brokenListing((fs) => ({
+        lstatEntries: (dir: string, names: readonly string[]) =>
+          Promise.all(names.map((name) => fs.stat(path.join(dir, name)).catch(() => undefined))),
+      })),
+      'lstatEntries: a symlink is reported as the link itself',
+    );
+    expect(message).toMatch(/\.mode compared with lstat/);
+  });
+
+  it('catch readdirBatches losing names or yielding empty arrays', async () => {
+    const lossy = await failure(
+      brokenListing((fs) => ({
+        readdirBatches: async function* (p: string) {
+          for await (const batch of ListingReferenceFs.prototype.readdirBatches.call(fs, p))
+            yield batch.slice(1);
+        },
+      })),
+      'readdirBatches: the names of readdir, in non-empty arrays',
+    );
+    expect(lossy).toMatch(/compared with readdir|must not yield empty arrays/);
+    const empty = await failure(
+      brokenListing((fs) => ({
+        readdirBatches: async function* (p: string) {
+          yield [];
+          yield* ListingReferenceFs.prototype.readdirBatches.call(fs, p);
+        },
+      })),
+      'readdirBatches: the names of readdir, in non-empty arrays',
+    );
+    expect(empty).toMatch(/must not yield empty arrays/);
+  });
+
+  it('catch readdirBatches that does not fail for a missing directory', async () => {
+    const message = await failure(
+      brokenListing(() => ({
+        readdirBatches: async function* () {
+          // nothing, whatever the path
+        },
+      })),
+      'readdirBatches: a missing directory fails with ENOENT, a file with ENOTDIR',
+    );
+    expect(message).toMatch(/must fail with ENOENT, but it succeeded/);
   });
 });
 

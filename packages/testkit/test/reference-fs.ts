@@ -127,6 +127,25 @@ export class ReferenceFs implements FileSystem {
   }
 }
 
+/** {@link ReferenceFs} with the optional listing capabilities, built on readdir and lstat. */
+export class ListingReferenceFs extends ReferenceFs {
+  async *readdirBatches(p: string): AsyncGenerator<string[]> {
+    let batch: string[] = [];
+    for await (const name of this.readdir(p)) {
+      batch.push(name);
+      if (batch.length === 100) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  lstatEntries(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+    return Promise.all(names.map((name) => lstat(path.join(dir, name)).catch(() => undefined)));
+  }
+}
+
 /** A fixture around a fresh temp home, with `make(root)` building the filesystem under test. */
 export function referenceFixture(make: (root: string) => FileSystem = (root) => new ReferenceFs(root)) {
   return async (): Promise<FileSystemFixture> => {

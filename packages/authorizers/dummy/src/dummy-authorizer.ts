@@ -2,7 +2,7 @@
  * Virtual users held in memory: pyftpdlib's `DummyAuthorizer` with its API in camelCase.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import {
   ALL_PERMISSIONS,
@@ -65,8 +65,12 @@ interface UserRecord {
   readonly limits: UserLimits | undefined;
 }
 
+/** `crypto.hash` (Node 20.12 and later): a one-shot digest without building a Hash stream per login. */
+const oneShotHash: typeof crypto.hash | undefined = (crypto as Partial<typeof crypto>).hash;
+
 function digest(password: string): Buffer {
-  return createHash('sha256').update(password, 'utf8').digest();
+  if (oneShotHash !== undefined) return oneShotHash('sha256', password, 'buffer');
+  return crypto.createHash('sha256').update(password, 'utf8').digest();
 }
 
 /** Compared against when the user does not exist, so that an unknown name costs as much as a known one. */
@@ -214,7 +218,7 @@ export class DummyAuthorizer implements Authorizer {
       if (user === undefined) throw new AuthenticationFailed(this.msgAnonNotAllowed);
       return;
     }
-    const matches = timingSafeEqual(user?.passwordDigest ?? DUMMY_DIGEST, digest(password));
+    const matches = crypto.timingSafeEqual(user?.passwordDigest ?? DUMMY_DIGEST, digest(password));
     if (user === undefined) throw new AuthenticationFailed(this.msgNoSuchUser);
     if (!matches) throw new AuthenticationFailed(this.msgWrongPassword);
   }

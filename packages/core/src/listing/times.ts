@@ -42,17 +42,86 @@ export function formatTimeval(date: Date, utc: boolean): string {
   return `${pad(p.year, 4)}${pad(p.month + 1)}${pad(p.day)}${pad(p.hours)}${pad(p.minutes)}${pad(p.seconds)}`;
 }
 
+/** `Date.UTC(1900, 0, 1)`: LIST shows `now` for older (or invalid) times, as pyftpdlib does. */
+const YEAR_1900_MS = -2_208_988_800_000;
+
+function listDateText(date: Date, old: boolean, utc: boolean): string {
+  const p = parts(date, utc);
+  const head = `${MONTHS[p.month]} ${pad(p.day)}`;
+  return old ? `${head}  ${p.year}` : `${head} ${pad(p.hours)}:${pad(p.minutes)}`;
+}
+
 /**
  * The date column of an `ls -l` line: `Nov 22 01:51` for times within 180 days of `now` (or in the
  * future), `Jan 02  2020` for older ones. Times before 1900 or invalid ones show `now`, like pyftpdlib.
  */
 export function formatListDate(mtime: Date, now: Date, utc: boolean): string {
-  const valid = Number.isFinite(mtime.getTime()) && mtime.getUTCFullYear() >= 1900;
-  const date = valid ? mtime : now;
-  const p = parts(date, utc);
-  const head = `${MONTHS[p.month]} ${pad(p.day)}`;
-  if (now.getTime() - date.getTime() > SIX_MONTHS_MS) return `${head}  ${p.year}`;
-  return `${head} ${pad(p.hours)}:${pad(p.minutes)}`;
+  const ms = mtime.getTime();
+  const date = ms >= YEAR_1900_MS ? mtime : now;
+  return listDateText(date, now.getTime() - date.getTime() > SIX_MONTHS_MS, utc);
+}
+
+/**
+ * {@link formatListDate} for the entries of one listing, with `now` fixed. The entries of a directory
+ * mostly share their modification second (files unpacked or copied together), and splitting a Date
+ * into calendar fields costs more than the rest of the line, so the last text is reused while the
+ * second and the side of the 180-day rule stay the same.
+ */
+export class ListDateFormatter {
+  readonly #now: Date;
+  readonly #nowMs: number;
+  readonly #utc: boolean;
+  #second = Number.NaN;
+  #old = false;
+  #text = '';
+
+  /**
+   * @param now - The reference time for the 180-day rule (and the date shown for invalid times).
+   * @param utc - Show times in UTC rather than local time.
+   */
+  constructor(now: Date, utc: boolean) {
+    this.#now = now;
+    this.#nowMs = now.getTime();
+    this.#utc = utc;
+  }
+
+  /** The date column for `mtime`. */
+  format(mtime: Date): string {
+    const ms = mtime.getTime();
+    const valid = ms >= YEAR_1900_MS;
+    const shownMs = valid ? ms : this.#nowMs;
+    const old = this.#nowMs - shownMs > SIX_MONTHS_MS;
+    // Local-time offsets are whole seconds, so one second always shows as one minute.
+    const second = Math.floor(shownMs / 1000);
+    if (second !== this.#second || old !== this.#old) {
+      this.#text = listDateText(valid ? mtime : this.#now, old, this.#utc);
+      this.#second = second;
+      this.#old = old;
+    }
+    return this.#text;
+  }
+}
+
+/** {@link formatTimeval} that reuses its last text while the second stays the same (MLSD's `modify`). */
+export class TimevalFormatter {
+  readonly #utc: boolean;
+  #second = Number.NaN;
+  #text = '';
+
+  /** @param utc - Show times in UTC rather than local time. */
+  constructor(utc: boolean) {
+    this.#utc = utc;
+  }
+
+  /** `YYYYMMDDHHMMSS` of `date`, which must be valid. */
+  format(date: Date): string {
+    const second = Math.floor(date.getTime() / 1000);
+    if (second !== this.#second) {
+      this.#text = formatTimeval(date, this.#utc);
+      this.#second = second;
+    }
+    return this.#text;
+  }
 }
 
 /**

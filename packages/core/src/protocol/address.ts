@@ -2,7 +2,11 @@ import { isIPv4 } from 'node:net';
 
 /** An address without the `::ffff:` prefix of IPv4-mapped IPv6 addresses. */
 export function plainAddress(address: string): string {
-  return address.toLowerCase().startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+  // Runs for every connection: only an address starting with `::` can carry the prefix.
+  if (address.length < 8 || address.charCodeAt(0) !== 0x3a || address.charCodeAt(1) !== 0x3a) return address;
+  return address.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(address.slice(7))
+    ? address.slice(7)
+    : address;
 }
 
 /** A data-connection target parsed from PORT or EPRT. */

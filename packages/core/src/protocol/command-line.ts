@@ -10,7 +10,9 @@ const WILL = 0xfb;
 const DONT = 0xfe;
 
 /** What {@link CommandLineSplitter.push} yields: a complete line, or notice of an over-long one. */
-export type SplitResult = { kind: 'line'; line: Buffer } | { kind: 'too-long' };
+export type SplitResult = { readonly kind: 'line'; readonly line: Buffer } | { readonly kind: 'too-long' };
+
+const TOO_LONG: SplitResult = Object.freeze({ kind: 'too-long' });
 
 /**
  * Splits the control stream into lines. Only `\r\n` ends a line (a bare `\n` is part of the line, as in
@@ -37,6 +39,24 @@ export class CommandLineSplitter {
 
   /** Feeds a chunk and returns the lines (and over-long notices) it completes, in order. */
   push(chunk: Buffer): SplitResult[] {
+    // Nearly every chunk is one whole command: nothing held back, a single CRLF, at the end.
+    const end = chunk.length - 1;
+    if (
+      this.buffered === undefined &&
+      !this.skipping &&
+      !this.skipLf &&
+      end > 0 &&
+      end - 1 <= this.maxLineLength &&
+      chunk[end] === LF &&
+      chunk[end - 1] === CR &&
+      chunk.indexOf(LF) === end
+    ) {
+      return [{ kind: 'line', line: stripTelnet(chunk.subarray(0, end - 1)) }];
+    }
+    return this.split(chunk);
+  }
+
+  private split(chunk: Buffer): SplitResult[] {
     const results: SplitResult[] = [];
     if (this.skipLf && chunk.length > 0) {
       this.skipLf = false;
@@ -44,31 +64,33 @@ export class CommandLineSplitter {
     }
     let data = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
     this.buffered = undefined;
+    // Lines are cut by offset; the remainder becomes a view only if something is left after them.
     let start = 0;
     for (;;) {
       const lf = findCrlf(data, start);
       if (lf < 0) break;
       if (this.skipping) {
         this.skipping = false;
-      } else if (lf - 1 > this.maxLineLength) {
-        results.push({ kind: 'too-long' });
+      } else if (lf - 1 - start > this.maxLineLength) {
+        results.push(TOO_LONG);
       } else {
-        results.push({ kind: 'line', line: stripTelnet(data.subarray(0, lf - 1)) });
+        results.push({ kind: 'line', line: stripTelnet(data.subarray(start, lf - 1)) });
       }
-      data = data.subarray(lf + 1);
-      start = 0;
+      start = lf + 1;
     }
+    if (start > 0) data = data.subarray(start);
     if (this.skipping) {
       // Keep only a trailing CR: it may pair with an LF in the next chunk.
       this.buffered = data.length > 0 && data[data.length - 1] === CR ? Buffer.from([CR]) : undefined;
       return results;
     }
     if (data.length > this.maxLineLength) {
-      results.push({ kind: 'too-long' });
+      results.push(TOO_LONG);
       this.skipping = true;
       this.buffered = data[data.length - 1] === CR ? Buffer.from([CR]) : undefined;
       return results;
     }
+    if (data.length === 0) return results;
     if (isUrgentWithoutLf(data)) {
       // Sent with MSG_OOB (Python's ftplib does this for ABOR), the final LF is the TCP urgent byte and
       // never reaches the stream without SO_OOBINLINE, which Node cannot set: `ABOR\r` is a whole line.
@@ -100,7 +122,7 @@ function isUrgentWithoutLf(data: Buffer): boolean {
 function findCrlf(data: Buffer, from: number): number {
   let i = data.indexOf(LF, from);
   while (i >= 0) {
-    if (i > 0 && data[i - 1] === CR) return i;
+    if (i > from && data[i - 1] === CR) return i;
     i = data.indexOf(LF, i + 1);
   }
   return -1;

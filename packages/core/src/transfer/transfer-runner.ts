@@ -2,10 +2,12 @@ import type { Socket } from 'node:net';
 import type { Duplex, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describeFilesystemError, errorCode, isFilesystemError } from '../errors.js';
+import { sendfileSourceOf } from '../filesystem.js';
 import type { TransferDirection } from '../plugin.js';
 import type { Session } from '../session.js';
 import { FromNetworkAscii, ToNetworkAscii } from './ascii.js';
 import type { DataChannel } from './data-channel.js';
+import { sendFile } from './sendfile.js';
 
 /** A transfer waiting for (or using) the data connection. */
 export interface PendingTransfer {
@@ -195,9 +197,13 @@ export class TransferRunner {
       transfer.streams = [pending.stream, ...middle, socket, rawSocket];
       if (transfer.direction === 'send') {
         const source = pending.stream as Readable;
-        const promise = pipeline([source, ...middle, socket]);
-        countBytes(middle.length > 0 ? middle[middle.length - 1]! : source, transfer);
-        await promise;
+        // Zero-copy only when nothing sits between the file and the raw socket (no TLS, throttle, TYPE A).
+        const zeroCopy = middle.length === 0 && socket === rawSocket;
+        if (!zeroCopy || !(await this.sendWithSendfile(transfer, source, rawSocket))) {
+          const promise = pipeline([source, ...middle, socket]);
+          countBytes(middle.length > 0 ? middle[middle.length - 1]! : source, transfer);
+          await promise;
+        }
       } else {
         const promise = pipeline([socket, ...middle, pending.stream as Writable]);
         countBytes(lastPlugin ?? socket, transfer);
@@ -217,6 +223,37 @@ export class TransferRunner {
     if (session.data === channel) session.closeDataChannel();
     if (this.running === transfer) this.running = undefined;
     this.finish(transfer, ok, error);
+  }
+
+  /**
+   * Sends the file with `sendfile(2)` when the options and the filesystem's stream allow it. Returns
+   * false, having sent nothing, when the caller must stream instead; throws when the transfer failed.
+   */
+  private async sendWithSendfile(
+    transfer: RunningTransfer,
+    source: Readable,
+    socket: Socket,
+  ): Promise<boolean> {
+    const session = this.session;
+    const file = session.options.useSendfile ? sendfileSourceOf(source) : undefined;
+    if (file === undefined) return false;
+    const result = await sendFile(socket, file, {
+      progress: (bytes) => {
+        transfer.bytes += bytes;
+      },
+      cancelled: () => transfer.aborted || transfer.stalled || source.destroyed,
+    });
+    const what = `${session.logPrefix} ${transfer.command} ${transfer.path ?? ''}`;
+    if (result.outcome === 'unsupported') {
+      session.options.logger.debug(`${what}: streaming, sendfile unavailable (${result.reason})`);
+      return false;
+    }
+    session.options.logger.debug(`${what}: sendfile ${result.outcome}`);
+    if (result.outcome === 'failed') {
+      if (result.side === 'file') transfer.fileError ??= result.error;
+      throw result.error;
+    }
+    return true;
   }
 
   private async wrapSocket(socket: Socket, transfer: RunningTransfer): Promise<Duplex> {

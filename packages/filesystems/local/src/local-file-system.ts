@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Stats } from 'node:fs';
+import type { Dir, Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import {
   chmod,
@@ -22,7 +22,7 @@ import {
   utimes,
 } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import {
   errnoError,
   type FileStat,
@@ -33,10 +33,34 @@ import {
   type OpenReadOptions,
   type OpenWriteMode,
   type OpenWriteOptions,
+  type SendfileReadable,
+  type SendfileSource,
 } from '@ftpkit/core';
 import { assertInsideRoot, virtualPathSegments } from './containment.js';
 import { FileWriter } from './file-writer.js';
-import { groupName, userName } from './user-names.js';
+import { fileStatOf, lstatEntries } from './listing-stats.js';
+import { refreshNames } from './user-names.js';
+
+/** Directory entries read per `getdents(2)` by {@link LocalFileSystem.readdirBatches}. */
+const READDIR_BUFFER = 512;
+
+/**
+ * Up to {@link READDIR_BUFFER} names from `dir`, fewer only at its end: one `getdents(2)`. A plain
+ * function, which V8 optimizes sooner than a loop inside the async generator.
+ */
+function readNames(dir: Dir): string[] {
+  const names: string[] = [];
+  while (names.length < READDIR_BUFFER) {
+    const entry = dir.readSync();
+    if (entry === null) break;
+    names.push(entry.name);
+  }
+  return names;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** The default {@link LocalFileSystemOptions.highWaterMark}: 1 MiB, measured best for RETR and STOR. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -44,8 +68,9 @@ export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** Options of a {@link LocalFileSystem}. */
 export interface LocalFileSystemOptions {
   /**
-   * Buffer size in bytes of the streams returned by `openRead` (read size) and `openWrite` (chunks are
-   * gathered to about this size before one vectored write). A per-call `highWaterMark` wins.
+   * Buffer size in bytes of the streams returned by `openRead` (read size) and `openWrite` (the batch
+   * size: up to twice this is held, written with one vectored write per batch; less while more than 32
+   * uploads run at once, see {@link FileWriter}). A per-call `highWaterMark` wins.
    * Default {@link DEFAULT_HIGH_WATER_MARK} (1 MiB); 256 KiB halves the memory per transfer.
    */
   highWaterMark?: number;
@@ -168,31 +193,73 @@ export class LocalFileSystem implements FileSystem {
   }
 
   /**
-   * Streams the names in a directory (no `.`/`..`) through `opendir`, 256 entries at a time, so huge
-   * directories never sit in memory. The directory is opened on the first iteration, which therefore
-   * rejects with `ENOENT`/`ENOTDIR`; it is closed when iteration ends, fails or is abandoned.
+   * `lstat` of many entries of one directory, for listings: one element per name, in order, undefined
+   * for an entry that vanished (or a name that is not a plain entry name: empty, `.`, `..`, or holding
+   * `/` or NUL). The system calls are made synchronously, in slices of at most 256 entries or 4 ms
+   * with the event loop let run between them, which is several times cheaper than one promise-based
+   * `lstat` per entry. When the calls turn out to wait for a device (a cold cache on a spinning disk, a
+   * network filesystem), the rest of the batch is stat'ed through the thread pool instead.
+   *
+   * @param dirPath - A resolved directory path.
+   * @param names - Entry names, as {@link LocalFileSystem.readdir} yields them.
+   */
+  lstatEntries(dirPath: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+    return lstatEntries(dirPath, names);
+  }
+
+  /**
+   * Streams the names in a directory (no `.`/`..`), read as {@link LocalFileSystem.readdirBatches}
+   * reads them, so huge directories never sit in memory. The directory is opened on the first
+   * iteration, which therefore rejects with `ENOENT`/`ENOTDIR`; it is closed when iteration ends, fails
+   * or is abandoned.
    *
    * @param dirPath - A resolved path.
    */
   async *readdir(dirPath: string): AsyncGenerator<string, void, undefined> {
-    const dir = await opendir(dirPath, { bufferSize: 256 });
-    for await (const entry of dir) yield entry.name;
+    for await (const names of this.readdirBatches(dirPath)) yield* names;
+  }
+
+  /**
+   * The names in a directory in arrays of up to 512, for listings. Opened on the first iteration
+   * (`ENOENT`/`ENOTDIR` reject it), closed when iteration ends, fails or is abandoned.
+   *
+   * Each array is one `getdents(2)` made with `Dir.readSync`: the async reader costs a promise and a
+   * tick per entry, which showed in LIST of big directories. The event loop is let run between
+   * arrays, so no turn holds more than one such system call.
+   *
+   * @param dirPath - A resolved path.
+   */
+  async *readdirBatches(dirPath: string): AsyncGenerator<string[], void, undefined> {
+    const dir = await opendir(dirPath, { bufferSize: READDIR_BUFFER });
+    try {
+      for (;;) {
+        const names = readNames(dir);
+        if (names.length > 0) yield names;
+        if (names.length < READDIR_BUFFER) return;
+        await yieldToEventLoop();
+      }
+    } finally {
+      await dir.close();
+    }
   }
 
   /**
    * Opens a regular file and returns a stream of its bytes from `start`. The file is opened (and checked:
    * a directory rejects with `EISDIR`, a FIFO or device with a `FilesystemError`) before this resolves;
-   * the stream closes the descriptor on end, error or destroy.
+   * the stream closes the descriptor on end, error or destroy. The stream exposes its descriptor as
+   * `sendfileSource`, so core can send the file with `sendfile(2)` (`useSendfile`) without reading it.
    *
    * @param filePath - A resolved path.
    * @param options - `start` (REST offset, default 0) and `highWaterMark` (default the filesystem's).
    */
-  async openRead(filePath: string, options: OpenReadOptions = {}): Promise<Readable> {
+  async openRead(filePath: string, options: OpenReadOptions = {}): Promise<SendfileReadable> {
     const start = checkOffset(options.start ?? 0);
     const highWaterMark = checkHighWaterMark(options.highWaterMark ?? this.highWaterMark);
     const handle = await openRegularFile(filePath, constants.O_RDONLY | O_NONBLOCK);
     try {
-      return handle.createReadStream({ start, highWaterMark, autoClose: true, emitClose: true });
+      const stream = handle.createReadStream({ start, highWaterMark, autoClose: true, emitClose: true });
+      const sendfileSource: SendfileSource = { fd: handle.fd, start };
+      return Object.assign(stream, { sendfileSource });
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
@@ -296,19 +363,9 @@ export function localFileSystem(options: LocalFileSystemOptions = {}): FileSyste
 }
 
 async function toFileStat(stats: Stats): Promise<FileStat> {
-  const [owner, group] = await Promise.all([userName(stats.uid), groupName(stats.gid)]);
-  return {
-    mode: stats.mode,
-    size: stats.size,
-    mtime: stats.mtime,
-    nlink: stats.nlink,
-    uid: stats.uid,
-    gid: stats.gid,
-    dev: stats.dev,
-    ino: stats.ino,
-    ...(owner === undefined ? {} : { owner }),
-    ...(group === undefined ? {} : { group }),
-  };
+  const refreshing = refreshNames();
+  if (refreshing !== undefined) await refreshing;
+  return fileStatOf(stats);
 }
 
 /** Opens `filePath` and refuses, closing it again, anything but a regular file. */

@@ -66,9 +66,28 @@ export class NameTable {
    * @param id - A numeric uid or gid.
    */
   async lookup(id: number): Promise<string | undefined> {
+    await this.refreshIfStale();
+    return this.#names?.get(id);
+  }
+
+  /**
+   * Brings the table up to date when it was never loaded or is older than the check interval: a
+   * promise to await then, or undefined when it is fresh (the common case, and no promise is made).
+   * Never rejects. Listings call it once per batch and then use {@link NameTable.cached} per entry.
+   */
+  refreshIfStale(): Promise<void> | undefined {
     if (this.#names === undefined || Date.now() - this.#checkedAt >= this.#checkIntervalMs) {
-      await this.#refresh();
+      return this.#refresh();
     }
+    return undefined;
+  }
+
+  /**
+   * The name for `id` in the table as last loaded, or undefined (also before the first load).
+   *
+   * @param id - A numeric uid or gid.
+   */
+  cached(id: number): string | undefined {
     return this.#names?.get(id);
   }
 
@@ -116,4 +135,34 @@ export function userName(uid: number): Promise<string | undefined> {
  */
 export function groupName(gid: number): Promise<string | undefined> {
   return groups.lookup(gid);
+}
+
+/**
+ * Brings both tables up to date when they are stale: a promise to await then, or undefined when they
+ * are fresh. Never rejects. After it, {@link cachedUserName} and {@link cachedGroupName} answer
+ * synchronously.
+ */
+export function refreshNames(): Promise<unknown> | undefined {
+  const user = users.refreshIfStale();
+  const group = groups.refreshIfStale();
+  if (user === undefined) return group;
+  return group === undefined ? user : Promise.all([user, group]);
+}
+
+/**
+ * The login name of `uid` as last read from `/etc/passwd`, or undefined.
+ *
+ * @param uid - A numeric user id.
+ */
+export function cachedUserName(uid: number): string | undefined {
+  return users.cached(uid);
+}
+
+/**
+ * The name of `gid` as last read from `/etc/group`, or undefined.
+ *
+ * @param gid - A numeric group id.
+ */
+export function cachedGroupName(gid: number): string | undefined {
+  return groups.cached(gid);
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { fstatSync, mkdirSync, readSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { isFilesystemError } from '@ftpkit/core';
+import { isFilesystemError, sendfileSourceOf } from '@ftpkit/core';
 import { describe, expect, it } from 'vitest';
 import { LocalFileSystem } from '../src/index.js';
 import { tempDir } from './helpers.js';
@@ -50,6 +50,26 @@ describe('openRead', () => {
     const closed2 = new Promise((resolve) => destroyed.once('close', resolve));
     destroyed.destroy();
     await closed2;
+  });
+
+  it('exposes its open descriptor and start offset for sendfile (sendfileSource), closed on destroy', async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'f.txt'), '0123456789');
+    const fs = new LocalFileSystem(root);
+    const stream = await fs.openRead(path.join(root, 'f.txt'), { start: 3 });
+    const source = sendfileSourceOf(stream);
+    expect(source).toEqual({ fd: expect.any(Number), start: 3 });
+    const buffer = Buffer.alloc(16);
+    // The descriptor reads the file (positional reads, as core's sendfile loop does).
+    expect(readSync(source!.fd, buffer, 0, 16, source!.start)).toBe(7);
+    expect(buffer.subarray(0, 7).toString()).toBe('3456789');
+    const closed = new Promise((resolve) => stream.once('close', resolve));
+    stream.destroy();
+    await closed;
+    expect(() => fstatSync(source!.fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    const whole = await fs.openRead(path.join(root, 'f.txt'));
+    expect(whole.sendfileSource.start).toBe(0);
+    whole.destroy();
   });
 
   it('rejects with EISDIR for a directory and ENOENT for a missing file, before streaming', async () => {

@@ -21,10 +21,14 @@ import {
   isWithin,
   joinLexical,
   type NewNodeAttributes,
+  type Node,
   splitPath,
   type Tree,
 } from './tree.js';
 import { type MemoryVolume, type MemoryVolumeEvents, treeOf, volumePath } from './volume.js';
+
+/** Names per array of {@link MemoryFileSystem.readdirBatches}. */
+const NAMES_PER_BATCH = 512;
 
 /** The default chunk size of reads, and the largest buffer an upload allocates: 1 MiB, as core's `bufferSize`. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -145,10 +149,45 @@ export class MemoryFileSystem implements FileSystem {
    * `next()`).
    */
   async *readdir(path: string): AsyncGenerator<string, void, undefined> {
+    yield* this.#names(path);
+  }
+
+  /**
+   * The names of {@link MemoryFileSystem.readdir} in arrays of up to 512, for listings (one promise
+   * per array rather than per name).
+   */
+  async *readdirBatches(path: string): AsyncGenerator<string[], void, undefined> {
+    const names = this.#names(path);
+    for (let i = 0; i < names.length; i += NAMES_PER_BATCH) yield names.slice(i, i + NAMES_PER_BATCH);
+  }
+
+  /**
+   * {@link MemoryFileSystem.lstat} of many entries of the directory `dir`, for listings: one element
+   * per name, in order; undefined for a name the directory does not hold (all of them when `dir` is
+   * not a directory).
+   */
+  async lstatEntries(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+    const own = this.#own(dir);
+    let node: Node | undefined;
+    try {
+      node = this.#tree.locate(own, true, 'lstat').node;
+    } catch {
+      // Gone since readdir (or never a directory): like lstat of each entry, every one fails.
+    }
+    if (node === undefined || node.kind !== 'directory') return names.map(() => undefined);
+    const children = node.children;
+    return names.map((name) => {
+      const child = children.get(name);
+      return child === undefined ? undefined : this.#tree.stat(child);
+    });
+  }
+
+  /** A snapshot of a directory's names; `ENOENT`/`ENOTDIR` throw. */
+  #names(path: string): string[] {
     const own = this.#own(path);
     const { node } = this.#tree.get(own, true, 'scandir');
     if (node.kind !== 'directory') throw errnoError('ENOTDIR', 'scandir', own);
-    yield* [...node.children.keys()];
+    return [...node.children.keys()];
   }
 
   /**
