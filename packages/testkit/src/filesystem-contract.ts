@@ -8,6 +8,7 @@ import { type CheckDefinition, type ContractCheck, runBody } from './check.js';
 import { READ_IO_CHECKS, WRITE_IO_CHECKS } from './fs-checks-io.js';
 import { LISTING_CHECKS } from './fs-checks-listing.js';
 import { PATH_CHECKS } from './fs-checks-paths.js';
+import { SENDFILE_CHECKS } from './fs-checks-sendfile.js';
 import { READ_ONLY_CHECKS, TREE_CHECKS } from './fs-checks-tree.js';
 import { type FileSystemContractOptions, FsCheckContext } from './fs-fixture.js';
 
@@ -18,8 +19,15 @@ export function fileSystemCheckNames(options: { readOnly?: boolean } = {}): stri
 
 function definitions(readOnly: boolean): readonly CheckDefinition<FsCheckContext>[] {
   return readOnly
-    ? [...PATH_CHECKS, ...LISTING_CHECKS, ...READ_IO_CHECKS, ...READ_ONLY_CHECKS]
-    : [...PATH_CHECKS, ...LISTING_CHECKS, ...READ_IO_CHECKS, ...WRITE_IO_CHECKS, ...TREE_CHECKS];
+    ? [...PATH_CHECKS, ...LISTING_CHECKS, ...READ_IO_CHECKS, ...SENDFILE_CHECKS, ...READ_ONLY_CHECKS]
+    : [
+        ...PATH_CHECKS,
+        ...LISTING_CHECKS,
+        ...READ_IO_CHECKS,
+        ...SENDFILE_CHECKS,
+        ...WRITE_IO_CHECKS,
+        ...TREE_CHECKS,
+      ];
 }
 
 /**

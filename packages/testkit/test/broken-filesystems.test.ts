@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { lstat as fs_lstat, mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -39,7 +40,7 @@ function broken(patch: (fs: ReferenceFs) => Partial<Record<keyof FileSystem, unk
 }
 
 describe('the filesystem checks against a correct filesystem', () => {
-  it('all pass (chmod, utimes and the listing capabilities are skipped: the reference has none)', async () => {
+  it('all pass (chmod, utimes, the listing capabilities and sendfileSource are skipped: the reference has none)', async () => {
     const results: Record<string, string> = {};
     for (const c of fileSystemChecks({ create: referenceFixture() })) {
       const result = await c.run();
@@ -51,7 +52,9 @@ describe('the filesystem checks against a correct filesystem', () => {
     expect(skipped.sort()).toEqual(
       [
         'chmod: sets the permission bits (SITE CHMOD)',
-        ...fileSystemCheckNames().filter((name) => /^(lstatEntries|readdirBatches):/.test(name)),
+        ...fileSystemCheckNames().filter((name) =>
+          /^(lstatEntries|readdirBatches|openRead sendfileSource):/.test(name),
+        ),
         'utimes: sets the modification time (MFMT)',
       ].sort(),
     );
@@ -72,6 +75,64 @@ describe('the filesystem checks against a correct filesystem', () => {
   it('reports a failing create()', async () => {
     const c = fileSystemChecks({ create: () => Promise.reject(new Error('no disk')) })[0]!;
     await expect(c.run()).rejects.toThrow(/options.create\(\) failed: Error: no disk/);
+  });
+});
+
+describe('the sendfileSource check', () => {
+  const name =
+    'openRead sendfileSource: the descriptor holds the file from start, and closes with the stream';
+
+  /** A reference whose openRead streams expose a descriptor of their own file, opened as `open` says. */
+  function withSource(
+    source: (path: string, start: number) => { fd: number; start: number },
+    closeFd = true,
+  ) {
+    return broken((fs) => ({
+      async openRead(p: string, options: OpenReadOptions = {}) {
+        const stream = await ReferenceFs.prototype.openRead.call(fs, p, options);
+        const sendfileSource = source(p, options.start ?? 0);
+        if (closeFd) stream.once('close', () => closeSync(sendfileSource.fd));
+        return Object.assign(stream, { sendfileSource });
+      },
+    }));
+  }
+
+  it('passes for a stream whose descriptor is the file, at the start asked for', async () => {
+    const c = check(
+      { create: referenceFixture(withSource((p, start) => ({ fd: openSync(p, 'r'), start }))) },
+      name,
+    );
+    expect(await c.run()).toEqual({ status: 'passed' });
+  });
+
+  it('catches a source that ignores the start', async () => {
+    const message = await failure(
+      withSource((p) => ({ fd: openSync(p, 'r'), start: 0 })),
+      name,
+    );
+    expect(message).toMatch(/sendfileSource\.start/);
+  });
+
+  it('catches a descriptor that stays open after the stream is destroyed', async () => {
+    const leaked: number[] = [];
+    const message = await failure(
+      withSource((p, start) => {
+        const fd = openSync(p, 'r');
+        leaked.push(fd);
+        return { fd, start };
+      }, false),
+      name,
+    );
+    for (const fd of leaked) closeSync(fd);
+    expect(message).toMatch(/must close sendfileSource\.fd/);
+  });
+
+  it('catches a malformed source', async () => {
+    const message = await failure(
+      withSource(() => ({ fd: -1, start: 0 }), false),
+      name,
+    );
+    expect(message).toMatch(/non-negative integers/);
   });
 });
 
