@@ -11,10 +11,7 @@ import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js';
 import { plainAddress } from './protocol/address.js';
 import { formatReply } from './protocol/reply.js';
-import { Session } from './session.js';
-
-/** Swallows socket errors that no session is there to handle (a refused connection, say). */
-const ignoreError = (): void => {};
+import { ignoreError, Session } from './session.js';
 
 /** A listener of one of the {@link FtpEvents}. */
 export type FtpListener<K extends FtpEventName> = (...args: FtpEvents[K]) => unknown;

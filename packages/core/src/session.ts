@@ -42,8 +42,8 @@ const MAX_QUEUED_LINES = 32;
 /** How long {@link Session.end} waits for the client to take the last replies before closing anyway. */
 const END_FLUSH_TIMEOUT_MS = 2000;
 
-/** Swallows errors of a socket the session has let go of. */
-const ignoreError = (): void => {};
+/** Swallows errors of a socket nobody handles any more (one the session let go of, a refused one). */
+export const ignoreError = (): void => {};
 
 /** TYPE: `ascii` (A) or `binary` (I). */
 export type TransferType = 'ascii' | 'binary';

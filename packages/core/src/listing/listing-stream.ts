@@ -5,8 +5,6 @@ import { BATCH, childPath, lstatBatch, nameBatches, sortedNames, yieldToEventLoo
 import { formatListLine, ListLineFormatter } from './ls-line.js';
 import { type MlsxFact, MlsxFormatter } from './mlsx.js';
 
-export { childPath } from './entry-source.js';
-
 /** Names per chunk of NLST, which has no per-entry I/O. */
 const NAMES_PER_CHUNK = 2048;
 

@@ -56,9 +56,7 @@ function listDateText(date: Date, old: boolean, utc: boolean): string {
  * future), `Jan 02  2020` for older ones. Times before 1900 or invalid ones show `now`, like pyftpdlib.
  */
 export function formatListDate(mtime: Date, now: Date, utc: boolean): string {
-  const ms = mtime.getTime();
-  const date = ms >= YEAR_1900_MS ? mtime : now;
-  return listDateText(date, now.getTime() - date.getTime() > SIX_MONTHS_MS, utc);
+  return new ListDateFormatter(now, utc).format(mtime);
 }
 
 /**

@@ -50,7 +50,8 @@ function now(): number {
   return performance.now();
 }
 
-function yieldToEventLoop(): Promise<void> {
+/** Lets the event loop run (other sessions' commands, timers) before the next slice or array. */
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

@@ -38,7 +38,7 @@ import {
 } from '@ftpkit/core';
 import { assertInsideRoot, virtualPathSegments } from './containment.js';
 import { FileWriter } from './file-writer.js';
-import { fileStatOf, lstatEntries } from './listing-stats.js';
+import { fileStatOf, lstatEntries, yieldToEventLoop } from './listing-stats.js';
 import { refreshNames } from './user-names.js';
 
 /** Directory entries read per `getdents(2)` by {@link LocalFileSystem.readdirBatches}. */
@@ -56,10 +56,6 @@ function readNames(dir: Dir): string[] {
     names.push(entry.name);
   }
   return names;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The default {@link LocalFileSystemOptions.highWaterMark}: 1 MiB, measured best for RETR and STOR. */

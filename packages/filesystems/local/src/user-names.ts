@@ -120,24 +120,6 @@ const users = new NameTable('/etc/passwd');
 const groups = new NameTable('/etc/group');
 
 /**
- * The login name of `uid` from `/etc/passwd`, or undefined. Never rejects.
- *
- * @param uid - A numeric user id.
- */
-export function userName(uid: number): Promise<string | undefined> {
-  return users.lookup(uid);
-}
-
-/**
- * The name of `gid` from `/etc/group`, or undefined. Never rejects.
- *
- * @param gid - A numeric group id.
- */
-export function groupName(gid: number): Promise<string | undefined> {
-  return groups.lookup(gid);
-}
-
-/**
  * Brings both tables up to date when they are stale: a promise to await then, or undefined when they
  * are fresh. Never rejects. After it, {@link cachedUserName} and {@link cachedGroupName} answer
  * synchronously.
