@@ -2,6 +2,8 @@
  * Medians over rounds, ratios between servers, fractions of the physical limit, and the markdown report.
  */
 
+import { PHASES } from './phases.mjs';
+
 const MiB = 1024 * 1024;
 
 export function median(values) {
@@ -171,7 +173,6 @@ export const RAW_ROWS = [
   { key: 'disk', label: 'write() of 1 MiB buffers to a file (page cache)' },
 ];
 
-export const PHASES = ['stor1', 'retr1', 'list', 'mlsd', 'logins', 'connect', 'retrN', 'storN', 'quitN'];
 
 /** Medians of everything: raw limits, each metric per server, ratios and fractions of the limit. */
 export function summarize(cfg, raw, servers) {
@@ -189,8 +190,11 @@ export function summarize(cfg, raw, servers) {
       const m = median(xs);
       const entry = { median: m, spread: spread(xs), values: xs };
       if (m === undefined) {
-        const why = rounds.map((round) => get(round, `${def.path.split('.')[0]}.unsupported`)).find(Boolean);
-        entry.note = why ?? 'failed';
+        const phase = def.path.split('.')[0];
+        const why = rounds.map((round) => get(round, `${phase}.unsupported`)).find(Boolean);
+        // A phase left out with --phases is neither a failure nor a figure.
+        const notRun = rounds.every((round) => get(round, `${phase}.skipped`) === true);
+        entry.note = why ?? (notRun ? 'not run' : 'failed');
       }
       if (def.rate !== undefined) entry.mbps = median(rounds.map((round) => get(round, def.rate)));
       const rate = def.rate === undefined ? m : entry.mbps;
@@ -235,8 +239,10 @@ function fmt(value, digits) {
 
 function cell(def, entry, showSpread) {
   if (entry === undefined) return '–';
-  if (entry.median === undefined)
+  if (entry.median === undefined) {
+    if (entry.note === 'not run') return '–';
     return entry.note?.includes('not supported') ? 'n/a (unsupported)' : 'failed';
+  }
   const scale = def.unit === 'MiB' ? 1 / MiB : 1;
   let text = fmt(entry.median * scale, def.digits);
   if (showSpread && entry.spread !== undefined) text += ` ±${entry.spread.toFixed(0)}%`;

@@ -104,6 +104,11 @@ export interface ServeConfig {
   readonly useLocaltime: boolean;
   /** `--disable-sendfile`: never send files with sendfile(2). Default false (sendfile on Linux). */
   readonly disableSendfile: boolean;
+  /**
+   * `--disable-direct-receive`: always stream uploads into files, never with `recv(2)` and synchronous
+   * writes. Default false (direct on Linux).
+   */
+  readonly disableDirectReceive: boolean;
   /** `--encoding`: the control connection's character set, a `TextDecoder` label. Default `utf8`. */
   readonly encoding: string;
   /** `--read-limit` / `--write-limit`: server-wide bandwidth limits in bytes/s; 0 = unlimited. */
@@ -313,6 +318,7 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
     permitPrivilegedPorts: values['permit-privileged-ports'] === true,
     useLocaltime: values['use-localtime'] === true,
     disableSendfile: values['disable-sendfile'] === true,
+    disableDirectReceive: values['disable-direct-receive'] === true,
     encoding: optional(values, 'encoding', parseEncoding) ?? 'utf8',
     readLimit: optional(values, 'read-limit', parseRateFlag) ?? 0,
     writeLimit: optional(values, 'write-limit', parseRateFlag) ?? 0,

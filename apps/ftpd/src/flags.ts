@@ -126,6 +126,13 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'sendfile on Linux',
   },
   {
+    long: 'disable-direct-receive',
+    help:
+      'receive uploads through streams instead of reading the data connection with recv(2) straight ' +
+      'into the file',
+    default: 'direct on Linux',
+  },
+  {
     long: 'encoding',
     metavar: 'ENCODING',
     help:

@@ -172,6 +172,7 @@ export function serverOptions(config: ServeConfig, parts: ServerParts): ServerOp
     permitPrivilegedPorts: config.permitPrivilegedPorts,
     useGmtTimes: !config.useLocaltime,
     ...(config.disableSendfile ? { useSendfile: false } : {}),
+    ...(config.disableDirectReceive ? { useDirectReceive: false } : {}),
     ...(config.banner === undefined ? {} : { banner: config.banner }),
     ...(config.natAddress === undefined ? {} : { masqueradeAddress: config.natAddress }),
     ...(range === undefined
@@ -208,6 +209,7 @@ export function logStart(config: ServeConfig, home: string, logger: Logger): voi
   logger.debug(`banner: '${config.banner ?? DEFAULT_BANNER}'`);
   logger.debug(`max login attempts: ${config.maxLoginAttempts}`);
   logger.debug(`sendfile: ${pythonBool(!config.disableSendfile && process.platform === 'linux')}`);
+  logger.debug(`direct receive: ${pythonBool(!config.disableDirectReceive && process.platform === 'linux')}`);
   logger.debug(`encoding: '${encodingName(config.encoding)}'`);
   const tls = config.tls;
   if (tls !== undefined) {

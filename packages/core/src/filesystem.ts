@@ -74,6 +74,10 @@ export interface FileSystem {
    * Opens a file for writing. Resolves once the file is open. The session pipes the data connection
    * into the stream and waits for it to finish (`finish`/`close`) before it answers `226`, so the
    * stream must only finish once the data is durable in the filesystem's terms.
+   *
+   * Optional capability: a stream that can take a write synchronously may say so with a `writeSync`
+   * method (see {@link SyncWritable}); core may then read the data connection itself and write each
+   * read straight into the file (`useDirectReceive`).
    */
   openWrite(path: string, options: OpenWriteOptions): Promise<Writable>;
 
@@ -138,6 +142,33 @@ export function sendfileSourceOf(stream: Readable): SendfileSource | undefined {
   const { fd, start } = source;
   if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(start) || start < 0) return undefined;
   return source;
+}
+
+/**
+ * A stream from {@link FileSystem.openWrite} that also takes synchronous writes. When core uses it
+ * (option `useDirectReceive`, a binary upload on a plain data connection with no plugin transform), it
+ * reads the data connection with `recv(2)` into one buffer shared by every upload and hands each read
+ * to `writeSync`, then ends the stream with `end()` as usual and waits for `'finish'`. Should the
+ * writes become slow (a disk that cannot keep up), core goes back to `write()` for the rest of the
+ * upload; it never calls `writeSync` while a `write()` is pending.
+ */
+export interface SyncWritable extends Writable {
+  /**
+   * Writes all of `chunk` after the bytes written so far, before returning, or throws (`ENOSPC`,
+   * `EDQUOT`, a `FilesystemError` for a quota, ...). The bytes must be copied out of `chunk`
+   * before it returns: core reuses the buffer for the next read. Bytes accepted here count as written
+   * like those of `write()` (the stream's own byte count, its `'finish'`, what a `destroy()` keeps),
+   * and a failure here must leave the stream usable for `destroy()`. Once the stream is ending (after
+   * `end()` or `destroy()`), it must throw rather than write or drop the bytes silently.
+   */
+  writeSync(chunk: Uint8Array): void;
+}
+
+/** The stream as a {@link SyncWritable}, or undefined when it has no `writeSync` method. */
+export function syncWritableOf(stream: Writable): SyncWritable | undefined {
+  return typeof (stream as Partial<SyncWritable>).writeSync === 'function'
+    ? (stream as SyncWritable)
+    : undefined;
 }
 
 /**

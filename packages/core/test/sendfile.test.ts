@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendfileSourceOf } from '../src/filesystem.js';
+import { loadLinuxSyscalls } from '../src/transfer/linux-syscalls.js';
 import { sendFile } from '../src/transfer/sendfile.js';
-import { loadSendfile } from '../src/transfer/sendfile-binding.js';
 
 describe('sendfileSourceOf', () => {
   const stream = (sendfileSource: unknown): Readable => Object.assign(new Readable(), { sendfileSource });
@@ -65,7 +65,7 @@ describe.runIf(process.platform === 'linux')('sendFile', () => {
   }
 
   it('loads the binding on Linux', async () => {
-    expect((await loadSendfile()).ok).toBe(true);
+    expect((await loadLinuxSyscalls()).ok).toBe(true);
   });
 
   it('sends from the start offset to the end of the file, counting every byte, then ends the socket', async () => {

@@ -9,6 +9,7 @@ import { READ_IO_CHECKS, WRITE_IO_CHECKS } from './fs-checks-io.js';
 import { LISTING_CHECKS } from './fs-checks-listing.js';
 import { PATH_CHECKS } from './fs-checks-paths.js';
 import { SENDFILE_CHECKS } from './fs-checks-sendfile.js';
+import { SYNC_WRITE_CHECKS } from './fs-checks-sync-write.js';
 import { READ_ONLY_CHECKS, TREE_CHECKS } from './fs-checks-tree.js';
 import { type FileSystemContractOptions, FsCheckContext } from './fs-fixture.js';
 
@@ -26,6 +27,7 @@ function definitions(readOnly: boolean): readonly CheckDefinition<FsCheckContext
         ...READ_IO_CHECKS,
         ...SENDFILE_CHECKS,
         ...WRITE_IO_CHECKS,
+        ...SYNC_WRITE_CHECKS,
         ...TREE_CHECKS,
       ];
 }

@@ -1,5 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
-import { lstat as fs_lstat, mkdir, rm } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { lstat as fs_lstat, mkdir, open, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { FileStat, FileSystem, OpenReadOptions, OpenWriteOptions } from '@ftpkit/core';
@@ -10,7 +10,14 @@ import {
   fileSystemCheckNames,
   fileSystemChecks,
 } from '../src/index.js';
-import { ListingReferenceFs, ReferenceFs, referenceFixture } from './reference-fs.js';
+import {
+  ListingReferenceFs,
+  ReferenceFs,
+  referenceFixture,
+  SyncFileWriter,
+  SyncWriteReferenceFs,
+  type SyncWriterFactory,
+} from './reference-fs.js';
 
 function check(options: FileSystemContractOptions, name: string): ContractCheck {
   const found = fileSystemChecks(options).find((c) => c.name === name);
@@ -40,7 +47,7 @@ function broken(patch: (fs: ReferenceFs) => Partial<Record<keyof FileSystem, unk
 }
 
 describe('the filesystem checks against a correct filesystem', () => {
-  it('all pass (chmod, utimes, the listing capabilities and sendfileSource are skipped: the reference has none)', async () => {
+  it('all pass (chmod, utimes, the listing capabilities, sendfileSource and writeSync are skipped: the reference has none)', async () => {
     const results: Record<string, string> = {};
     for (const c of fileSystemChecks({ create: referenceFixture() })) {
       const result = await c.run();
@@ -53,7 +60,7 @@ describe('the filesystem checks against a correct filesystem', () => {
       [
         'chmod: sets the permission bits (SITE CHMOD)',
         ...fileSystemCheckNames().filter((name) =>
-          /^(lstatEntries|readdirBatches|openRead sendfileSource):/.test(name),
+          /^(lstatEntries|readdirBatches|openRead sendfileSource|openWrite writeSync):/.test(name),
         ),
         'utimes: sets the modification time (MFMT)',
       ].sort(),
@@ -133,6 +140,114 @@ describe('the sendfileSource check', () => {
       name,
     );
     expect(message).toMatch(/non-negative integers/);
+  });
+});
+
+describe('the writeSync checks', () => {
+  const names = fileSystemCheckNames().filter((name) => name.startsWith('openWrite writeSync:'));
+  const [intact, modes, switched, ended] = names as [string, string, string, string];
+
+  /** A filesystem whose upload streams are made by `makeWriter`. */
+  const withWriter = (makeWriter: SyncWriterFactory) => (root: string) =>
+    new SyncWriteReferenceFs(root, makeWriter);
+
+  /** Keeps the chunks writeSync is given (no copy) and writes them at end(). */
+  class KeepingWriter extends SyncFileWriter {
+    readonly kept: Uint8Array[] = [];
+    override writeSync(chunk: Uint8Array): void {
+      if (this.writableEnded) throw new Error('write after end');
+      this.kept.push(chunk);
+    }
+    override _final(callback: (error?: Error | null) => void): void {
+      for (const chunk of this.kept) this.writeNow(chunk);
+      super._final(callback);
+    }
+  }
+
+  /** Copies what writeSync is given but only writes it at end(): behind write(), and lost on destroy(). */
+  class DeferringWriter extends SyncFileWriter {
+    readonly pending: Buffer[] = [];
+    override writeSync(chunk: Uint8Array): void {
+      if (this.writableEnded) throw new Error('write after end');
+      this.pending.push(Buffer.from(chunk));
+    }
+    override _final(callback: (error?: Error | null) => void): void {
+      for (const chunk of this.pending) this.writeNow(chunk);
+      super._final(callback);
+    }
+  }
+
+  /** Takes writeSync calls after end() without a word, and drops them. */
+  class SilentAfterEndWriter extends SyncFileWriter {
+    override writeSync(chunk: Uint8Array): void {
+      if (this.writableEnded) return;
+      super.writeSync(chunk);
+    }
+  }
+
+  it('are four, and all pass for a correct writeSync', async () => {
+    expect(names).toHaveLength(4);
+    const all = fileSystemChecks({
+      create: referenceFixture(withWriter((h, p) => new SyncFileWriter(h, p))),
+    });
+    for (const c of all.filter((c) => names.includes(c.name))) {
+      expect(await c.run(), c.name).toEqual({ status: 'passed' });
+    }
+  });
+
+  it('catch a writeSync that keeps a reference to the buffer instead of copying it', async () => {
+    const message = await failure(
+      withWriter((h, p) => new KeepingWriter(h, p)),
+      intact,
+    );
+    expect(message).toMatch(
+      /differ from byte 0 .*0xee being what the buffer was overwritten with.*must copy the bytes/,
+    );
+  });
+
+  it('catch a writeSync that ignores the append position', async () => {
+    const message = await failure(
+      (root) =>
+        Object.assign(new SyncWriteReferenceFs(root), {
+          async openWrite(p: string, o: OpenWriteOptions) {
+            if (o.mode !== 'append') return SyncWriteReferenceFs.prototype.openWrite.call(this, p, o);
+            // No O_APPEND, and writes from 0: on Linux pwrite(2) would append to an O_APPEND file anyway.
+            return new SyncFileWriter(await open(p, constants.O_WRONLY | constants.O_CREAT), 0);
+          },
+        }),
+      modes,
+    );
+    expect(message).toMatch(
+      /APPE with writeSync\(\) to an existing file: expected 'one-two-three', got '-two-three'/,
+    );
+  });
+
+  it('catch writeSync bytes that land behind later write() calls', async () => {
+    const message = await failure(
+      withWriter((h, p) => new DeferringWriter(h, p)),
+      switched,
+    );
+    expect(message).toMatch(
+      /2 writeSync\(\) calls \(70006 bytes\) then 3 write\(\) calls must leave the bytes in that order, but the file .* differs from byte 0/,
+    );
+  });
+
+  it('catch a writeSync that does nothing after end() instead of throwing', async () => {
+    const message = await failure(
+      withWriter((h, p) => new SilentAfterEndWriter(h, p)),
+      ended,
+    );
+    expect(message).toMatch(/writeSync\(\) after end\(\) on openWrite\(.*\) must throw .* but it returned/);
+  });
+
+  it('catch writeSync bytes that destroy() drops where it keeps those of write()', async () => {
+    const message = await failure(
+      withWriter((h, p) => new DeferringWriter(h, p)),
+      ended,
+    );
+    expect(message).toMatch(
+      /after destroy\(\), a file whose 14 bytes went through writeSync\(\) .*: expected 'the bytes <14 bytes: "partial upload">', got 'the bytes <0 bytes: "">'/,
+    );
   });
 });
 

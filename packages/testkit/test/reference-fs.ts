@@ -3,8 +3,9 @@
  * variants in the tests start from. The testkit cannot use fs-local or fs-memory: they test themselves
  * with the testkit, and a dependency back would be a cycle.
  */
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import {
+  type FileHandle,
   lstat,
   mkdir,
   mkdtemp,
@@ -21,7 +22,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import {
   type FileStat,
   type FileSystem,
@@ -92,6 +93,12 @@ export class ReferenceFs implements FileSystem {
   }
 
   async openWrite(p: string, options: OpenWriteOptions): Promise<Writable> {
+    const handle = await this.openWriteHandle(p, options);
+    return handle.createWriteStream(options.mode === 'offset' ? { start: options.start ?? 0 } : {});
+  }
+
+  /** The file `openWrite` writes to, opened as `options.mode` says. */
+  protected async openWriteHandle(p: string, options: OpenWriteOptions): Promise<FileHandle> {
     const flags = {
       truncate: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
       append: constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
@@ -103,7 +110,7 @@ export class ReferenceFs implements FileSystem {
       await handle.close();
       throw Object.assign(new Error(`EISDIR: ${p}`), { code: 'EISDIR' });
     }
-    return handle.createWriteStream(options.mode === 'offset' ? { start: options.start ?? 0 } : {});
+    return handle;
   }
 
   async mkdir(p: string): Promise<void> {
@@ -143,6 +150,103 @@ export class ListingReferenceFs extends ReferenceFs {
 
   lstatEntries(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
     return Promise.all(names.map((name) => lstat(path.join(dir, name)).catch(() => undefined)));
+  }
+}
+
+/**
+ * An upload stream with `writeSync` (core's `SyncWritable`) over a `FileHandle`: `write()` and
+ * `writeSync` both write at `position` (advancing it), or at the end of an `O_APPEND` file when it is
+ * null. `writeSync` throws once the stream has ended and while a `write()` is pending.
+ */
+export class SyncFileWriter extends Writable {
+  /** Bytes written so far, by either path. */
+  bytesWritten = 0;
+  protected readonly handle: FileHandle;
+  #position: number | null;
+  #closing: Promise<void> | undefined;
+
+  constructor(handle: FileHandle, position: number | null) {
+    super({ decodeStrings: true });
+    this.handle = handle;
+    this.#position = position;
+  }
+
+  writeSync(chunk: Uint8Array): void {
+    if (this.writableEnded || this.destroyed) {
+      throw Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+    }
+    if (this.writableLength > 0) throw new Error('writeSync while a write() is pending');
+    this.writeNow(chunk);
+  }
+
+  /** Writes all of `chunk` at the current position, synchronously, without checking the state. */
+  protected writeNow(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = writeSync(this.handle.fd, chunk, offset, chunk.length - offset, this.#position);
+      offset += n;
+      this.#advance(n);
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#writeAll(chunk).then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#close().then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#close().then(
+      () => callback(error),
+      (closeError: Error) => callback(error ?? closeError),
+    );
+  }
+
+  async #writeAll(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.#position);
+      offset += bytesWritten;
+      this.#advance(bytesWritten);
+    }
+  }
+
+  #advance(bytes: number): void {
+    this.bytesWritten += bytes;
+    if (this.#position !== null) this.#position += bytes;
+  }
+
+  #close(): Promise<void> {
+    this.#closing ??= this.handle.close();
+    return this.#closing;
+  }
+}
+
+/** What makes the upload streams of a {@link SyncWriteReferenceFs}. */
+export type SyncWriterFactory = (handle: FileHandle, position: number | null) => SyncFileWriter;
+
+/** {@link ReferenceFs} whose upload streams have `writeSync` (made by `makeWriter`). */
+export class SyncWriteReferenceFs extends ReferenceFs {
+  constructor(
+    root: string,
+    private readonly makeWriter: SyncWriterFactory = (handle, position) =>
+      new SyncFileWriter(handle, position),
+  ) {
+    super(root);
+  }
+
+  override async openWrite(p: string, options: OpenWriteOptions): Promise<Writable> {
+    const handle = await this.openWriteHandle(p, options);
+    const position = options.mode === 'append' ? null : options.mode === 'offset' ? (options.start ?? 0) : 0;
+    return this.makeWriter(handle, position);
   }
 }
 

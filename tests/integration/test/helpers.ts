@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DummyAuthorizer } from '@ftpkit/authorizer-dummy';
-import { FtpServer, type ServerOptions, silentLogger } from '@ftpkit/core';
+import { FtpServer, type Logger, type ServerOptions, silentLogger } from '@ftpkit/core';
 import { localFileSystem } from '@ftpkit/fs-local';
 import { Client } from 'basic-ftp';
 
@@ -213,4 +213,29 @@ export { randomBytes };
 export function tempDir(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'ftpkit-local-'));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Keeps every line, so tests can see which path a transfer took (core logs it at debug level). */
+export class LineLogger implements Logger {
+  readonly lines: string[] = [];
+  debug(message: string): void {
+    this.lines.push(message);
+  }
+  info(message: string): void {
+    this.lines.push(message);
+  }
+  warn(message: string): void {
+    this.lines.push(message);
+  }
+  error(message: string): void {
+    this.lines.push(message);
+  }
+  /** The lines that mention sendfile. */
+  get sendfile(): string[] {
+    return this.lines.filter((line) => line.includes('sendfile'));
+  }
+  /** The lines that mention `text`, without their session prefix (`[...] `). */
+  mentioning(text: string): string[] {
+    return this.lines.filter((line) => line.includes(text)).map((line) => line.replace(/^.*?\] /, ''));
+  }
 }

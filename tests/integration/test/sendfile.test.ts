@@ -2,11 +2,12 @@ import { closeSync, openSync, readdirSync, readlinkSync, truncateSync, writeFile
 import { appendFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { FileSystem, FileSystemFactory, Logger } from '@ftpkit/core';
+import type { FileSystem, FileSystemFactory } from '@ftpkit/core';
 import { LocalFileSystem } from '@ftpkit/fs-local';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   connectPasv,
+  LineLogger,
   type RawClient,
   randomBytes,
   readAll,
@@ -16,27 +17,6 @@ import {
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Keeps every line, so tests can see which path a transfer took (core logs it at debug level). */
-class LineLogger implements Logger {
-  readonly lines: string[] = [];
-  debug(message: string): void {
-    this.lines.push(message);
-  }
-  info(message: string): void {
-    this.lines.push(message);
-  }
-  warn(message: string): void {
-    this.lines.push(message);
-  }
-  error(message: string): void {
-    this.lines.push(message);
-  }
-  /** The lines that mention sendfile. */
-  get sendfile(): string[] {
-    return this.lines.filter((line) => line.includes('sendfile'));
-  }
-}
 
 /** Descriptors of this process (server and clients share it) open on `path`. */
 function descriptorsOn(path: string): number {

@@ -13,10 +13,10 @@
  */
 import { readSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { constants } from 'node:os';
 import { errnoError } from '../errors.js';
 import type { SendfileSource } from '../filesystem.js';
-import { loadSendfile, type SendfileSyscall } from './sendfile-binding.js';
+import { CONNECTION_ERRORS, errnoName, type LinuxSyscalls } from './linux-syscalls.js';
+import { type LoopFailure, type LoopUnsupported, prepareLoop, SocketLoop } from './socket-loop.js';
 
 /** Bytes asked of one `sendfile` call; the kernel copies less when the socket buffer is fuller. */
 const SLICE_BYTES = 4 * 1024 * 1024;
@@ -38,24 +38,7 @@ export interface SendfileHooks {
  * ended), `unsupported` (nothing was sent: the caller should stream instead) or `failed` (`side` says
  * whether the file or the data connection failed).
  */
-export type SendfileResult =
-  | { readonly outcome: 'sent' }
-  | { readonly outcome: 'unsupported'; readonly reason: string }
-  | { readonly outcome: 'failed'; readonly side: 'file' | 'data'; readonly error: Error };
-
-/** errnos that mean the data connection is gone; any other failure is the file's. */
-const CONNECTION_ERRORS = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ENOTCONN',
-  'ESHUTDOWN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
+export type SendfileResult = { readonly outcome: 'sent' } | LoopUnsupported | LoopFailure;
 
 /**
  * Sends the file behind `source` from `source.start` to its end over `socket`, then ends the socket.
@@ -68,66 +51,34 @@ export async function sendFile(
   source: SendfileSource,
   hooks: SendfileHooks,
 ): Promise<SendfileResult> {
-  const binding = await loadSendfile();
-  if (!binding.ok) return { outcome: 'unsupported', reason: binding.reason };
-  // The first transfer waits for the binding to load: ABOR or a lost connection may come meanwhile.
-  if (hooks.cancelled() || socket.destroyed) {
-    return { outcome: 'failed', side: 'data', error: new Error('transfer stopped') };
-  }
-  const socketFd = socketDescriptor(socket);
-  if (socketFd === undefined) return { outcome: 'unsupported', reason: 'the data socket has no descriptor' };
+  const ready = await prepareLoop(socket, () => hooks.cancelled());
+  if ('outcome' in ready) return ready;
   // Bytes already queued in Node would be overtaken by the kernel copies.
   if (socket.writableLength > 0)
     return { outcome: 'unsupported', reason: 'the data socket has queued writes' };
-  return new SendfileLoop(binding.syscall, socket, socketFd, source, hooks).run();
-}
-
-/** The libuv descriptor of a connected TCP socket (an internal but long-stable property). */
-function socketDescriptor(socket: Socket): number | undefined {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
-}
-
-let errnoNames: Map<number, string> | undefined;
-
-function errnoName(errno: number): string {
-  errnoNames ??= new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
-  return errnoNames.get(errno) ?? `E${errno}`;
+  return new SendfileLoop(ready.syscalls, socket, ready.fd, source, hooks).run();
 }
 
 /** One file on one socket. */
-class SendfileLoop {
+class SendfileLoop extends SocketLoop<SendfileResult> {
   private readonly offset: [number];
   private probe: Buffer | undefined;
-  private settled = false;
-  private resolve: (result: SendfileResult) => void = () => {};
-  private readonly onClose = (): void => {
-    this.fail('data', new Error('data connection closed'));
-  };
-  // A failed probe write is also emitted as 'error' (after its callback, so the listener stays for the
-  // socket's life): it is this loop's to report, never an uncaught exception.
-  private readonly onError = (error: Error): void => {
-    this.fail('data', error);
-  };
   private readonly pump = (): void => this.send();
 
   constructor(
-    private readonly syscall: SendfileSyscall,
-    private readonly socket: Socket,
+    private readonly syscall: LinuxSyscalls,
+    socket: Socket,
     private readonly socketFd: number,
     private readonly source: SendfileSource,
     private readonly hooks: SendfileHooks,
   ) {
+    // A failed probe write is also emitted as 'error', after its callback: the listener stays.
+    super(socket, () => hooks.cancelled(), true);
     this.offset = [source.start];
   }
 
   run(): Promise<SendfileResult> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      this.socket.once('close', this.onClose);
-      this.socket.on('error', this.onError);
-      this.send();
-    });
+    return this.start(() => this.send());
   }
 
   /** Copies until the socket is full, the file ends or this turn's budget is spent. */
@@ -193,24 +144,5 @@ class SendfileLoop {
   private end(): void {
     this.socket.once('finish', () => this.settle({ outcome: 'sent' }));
     this.socket.end();
-  }
-
-  /** True (and settled) once the transfer was cancelled or the socket is gone. */
-  private stopped(): boolean {
-    if (this.settled) return true;
-    if (!this.hooks.cancelled() && !this.socket.destroyed) return false;
-    this.fail('data', new Error('transfer stopped'));
-    return true;
-  }
-
-  private fail(side: 'file' | 'data', error: Error): void {
-    this.settle({ outcome: 'failed', side, error });
-  }
-
-  private settle(result: SendfileResult): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.socket.removeListener('close', this.onClose);
-    this.resolve(result);
   }
 }

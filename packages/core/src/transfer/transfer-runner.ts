@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { describeFilesystemError, errorCode, isFilesystemError } from '../errors.js';
-import { sendfileSourceOf } from '../filesystem.js';
+import { sendfileSourceOf, syncWritableOf } from '../filesystem.js';
 import type { TransferDirection } from '../plugin.js';
 import type { Session } from '../session.js';
 import { FromNetworkAscii, ToNetworkAscii } from './ascii.js';
 import type { DataChannel } from './data-channel.js';
+import { receiveFile } from './receive.js';
 import { sendFile } from './sendfile.js';
 
 /** A transfer waiting for (or using) the data connection. */
@@ -205,9 +206,14 @@ export class TransferRunner {
           await promise;
         }
       } else {
-        const promise = pipeline([socket, ...middle, pending.stream as Writable]);
-        countBytes(lastPlugin ?? socket, transfer);
-        await promise;
+        const target = pending.stream as Writable;
+        // Straight into the file only when nothing sits between the raw socket and it.
+        const direct = middle.length === 0 && socket === rawSocket;
+        if (!direct || !(await this.receiveDirectly(transfer, target, rawSocket))) {
+          const promise = pipeline([socket, ...middle, target]);
+          countBytes(lastPlugin ?? socket, transfer);
+          await promise;
+        }
       }
       ok = !transfer.aborted && !transfer.stalled;
     } catch (e) {
@@ -253,6 +259,43 @@ export class TransferRunner {
       if (result.side === 'file') transfer.fileError ??= result.error;
       throw result.error;
     }
+    return true;
+  }
+
+  /**
+   * Receives the upload with `recv(2)` and the stream's `writeSync` when the options and the
+   * filesystem's stream allow it, then ends the stream and waits for it to finish. Returns false when
+   * the caller must stream the upload, from the start (nothing was read) or from where the socket is
+   * now (the writes turned slow); throws when the transfer failed.
+   */
+  private async receiveDirectly(
+    transfer: RunningTransfer,
+    target: Writable,
+    socket: Socket,
+  ): Promise<boolean> {
+    const session = this.session;
+    const file = session.options.useDirectReceive ? syncWritableOf(target) : undefined;
+    if (file === undefined) return false;
+    const result = await receiveFile(socket, file, session.options.bufferSize, {
+      progress: (bytes) => {
+        transfer.bytes += bytes;
+      },
+      cancelled: () => transfer.aborted || transfer.stalled || target.destroyed,
+    });
+    const what = `${session.logPrefix} ${transfer.command} ${transfer.path ?? ''}`;
+    const logger = session.options.logger;
+    if (result.outcome === 'unsupported' || result.outcome === 'slow') {
+      const why = result.outcome === 'slow' ? 'stopped' : 'unavailable';
+      logger.debug(`${what}: streaming, direct receive ${why} (${result.reason})`);
+      return false;
+    }
+    if (result.outcome === 'failed') {
+      if (result.side === 'file') transfer.fileError ??= result.error;
+      throw result.error;
+    }
+    target.end();
+    await finished(target);
+    logger.debug(`${what}: direct receive done`);
     return true;
   }
 

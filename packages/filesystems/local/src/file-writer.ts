@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
@@ -91,6 +92,26 @@ export class FileWriter extends Writable {
   /** The underlying handle (closed once the stream has finished or been destroyed). */
   get handle(): FileHandle {
     return this.#handle;
+  }
+
+  /**
+   * Writes all of `chunk` now, after everything written so far (core's direct receive; see
+   * `SyncWritable` in `@ftpkit/core`). Throws the system error (`ENOSPC`, ...) when a write fails,
+   * and refuses to run while a `write()` is queued or in progress, or once the stream is ending, since
+   * the bytes would then land out of order.
+   */
+  writeSync(chunk: Uint8Array): void {
+    if (this.#writing !== undefined || this.writableLength > 0 || this.writableEnded || this.destroyed) {
+      throw new Error('FileWriter.writeSync: the stream has pending writes or is closing');
+    }
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = writeSync(this.#handle.fd, chunk, offset, chunk.length - offset, this.#position);
+      if (n <= 0) throw Object.assign(new Error('EIO: write wrote no bytes'), { code: 'EIO' });
+      offset += n;
+      this.#written += n;
+      if (this.#position !== null) this.#position += n;
+    }
   }
 
   /** Writable plumbing: writes one chunk. */

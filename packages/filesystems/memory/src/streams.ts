@@ -131,6 +131,19 @@ export class MemoryFileWriter extends Writable {
     return this.#written;
   }
 
+  /**
+   * Copies all of `chunk` now, after everything received so far (core's direct receive; see
+   * `SyncWritable` in `@ftpkit/core`). Throws the quota error ({@link quotaExceeded}) when the chunk
+   * does not fit, and refuses to run while a `write()` is queued or once the stream is ending.
+   */
+  writeSync(chunk: Uint8Array): void {
+    if (this.writableLength > 0 || this.writableEnded || this.destroyed || this.#committed) {
+      throw new Error('MemoryFileWriter.writeSync: the stream has pending writes or is closing');
+    }
+    if (!this.#reserveFor(chunk.length)) throw quotaExceeded();
+    this.#copy(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (!this.#reserveFor(chunk.length)) {
       callback(quotaExceeded());
