@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isSymbolicLink } from '@ftpkit/core';
 import { describe, expect, it } from 'vitest';
 import { LocalFileSystem } from '../src/index.js';
 import { lstatEntries, SLICE_ENTRIES } from '../src/listing-stats.js';
+import { loadEntryStatx } from '../src/statx.js';
 import { NameTable } from '../src/user-names.js';
 import { tempDir } from './helpers.js';
 
@@ -90,6 +92,34 @@ describe('lstatEntries', () => {
     expect(stats[0]?.ino).toBe(lstatSync(path.join(root, 'sub')).ino);
     await expect(fs.lstatEntries(root, [])).resolves.toEqual([]);
   });
+
+  it.skipIf(!onLinux)(
+    'uses statx relative to the directory on Linux, with the very FileStat of lstat, and closes it',
+    async () => {
+      expect(await loadEntryStatx()).toBeDefined();
+      const root = tempDir();
+      const names: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const name = `f${i}`;
+        writeFileSync(path.join(root, name), 'y'.repeat(i * 37));
+        // Sub-millisecond times, rounded to the millisecond as Node rounds them.
+        const seconds = 1_600_000_000 + i * 86_399 + (i % 7) * 0.0004999 + (i % 3) * 0.0005;
+        utimesSync(path.join(root, name), seconds, seconds);
+        names.push(name);
+      }
+      mkdirSync(path.join(root, 'dir'));
+      symlinkSync('f1', path.join(root, 'link'));
+      execFileSync('mkfifo', [path.join(root, 'fifo')]);
+      names.push('dir', 'link', 'fifo');
+      const fs = new LocalFileSystem(root);
+      const before = openDescriptors();
+      const stats = await fs.lstatEntries(root, names);
+      expect(openDescriptors()).toBe(before);
+      for (const [i, name] of names.entries()) {
+        expect(stats[i], name).toEqual(await fs.lstat(path.join(root, name)));
+      }
+    },
+  );
 
   it('gives undefined for names that are not plain entry names, and for a missing directory', async () => {
     const root = tempDir();
