@@ -61,7 +61,10 @@ export async function runPhases(handle, { cfg, root, monitor, log }) {
 
   const selected = (name) => cfg.phases === undefined || cfg.phases.includes(name);
   const measure = async (name, fn) => {
-    if (!selected(name)) return { skipped: true };
+    if (!selected(name)) {
+      result[name] = { skipped: true };
+      return result[name];
+    }
     const before = await mark();
     const c0 = selfCpuSeconds();
     const t0 = performance.now();
