@@ -209,7 +209,10 @@ export async function runPhases(handle, { cfg, root, monitor, log }) {
       return { ms, s: ms / 1000, p50Ms: median(latencies), maxMs: Math.max(...latencies) };
     });
 
-    if (connect.error === undefined && connect.skipped === undefined) {
+    if (connect.skipped !== undefined) {
+      // --phases left connect out, so it left out the phases that need its sessions too.
+      for (const name of ['retrN', 'storN', 'quitN']) result[name] = { skipped: true };
+    } else if (connect.error === undefined) {
       await sleep(cfg.settleMs);
       result.sessions = (await mark()).now;
       const n = cfg.clients;
