@@ -79,6 +79,8 @@ const USAGE = `usage: node bench/run.mjs [--quick | --smoke] [options]
   --phases LIST      run only these phases, comma-separated, from: ${PHASES.join(', ')}
                      (retrN, storN and quitN bring connect with them; idle, sessions and peak memory
                      are always measured)
+  --ftpd-args ARGS   extra flags for ftpd, space-separated (A/B runs of one option, e.g.
+                     --ftpd-args=--disable-direct-receive)
   --keep             keep the temp directory (files, server logs)
   -h, --help         this help
 `;
@@ -103,6 +105,7 @@ function parseCli(argv) {
         out: { type: 'string' },
         'no-raw': { type: 'boolean' },
         phases: { type: 'string' },
+        'ftpd-args': { type: 'string' },
         keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -155,6 +158,8 @@ function parseCli(argv) {
     }
     cfg.phases = phases;
   }
+  // Extra ftpd flags, for A/B runs of one option (`--ftpd-args=--disable-sendfile`); space-separated.
+  cfg.ftpdArgs = values['ftpd-args']?.split(/\s+/).filter(Boolean) ?? [];
   const known = SERVERS.map((s) => s.name);
   const only =
     values.only
@@ -323,7 +328,7 @@ async function main() {
       for (const server of servers) {
         let handle;
         try {
-          handle = await server.start({ root, logDir, tmp });
+          handle = await server.start({ root, logDir, tmp, ftpdArgs: cfg.ftpdArgs });
         } catch (error) {
           log(`  ${server.name}: could not start: ${error.message}`);
           results.servers[server.name].rounds.push({ errors: [`start: ${error.message}`] });

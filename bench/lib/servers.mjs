@@ -206,7 +206,7 @@ export const ftpd = {
     }
   },
   prepare() {},
-  async start({ root, logDir }) {
+  async start({ root, logDir, ftpdArgs = [] }) {
     const port = await freePort();
     const args = [
       FTPD_BIN,
@@ -227,6 +227,7 @@ export const ftpd = {
       '0',
       '--timeout',
       String(TIMEOUT_S),
+      ...ftpdArgs,
     ];
     return launch('ftpd', process.execPath, args, { port, logFile: join(logDir, 'ftpd.log') });
   },

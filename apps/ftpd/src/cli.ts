@@ -109,6 +109,11 @@ export interface ServeConfig {
    * writes. Default false (direct on Linux).
    */
   readonly disableDirectReceive: boolean;
+  /**
+   * `--disable-memory-release`: never give memory back when the server goes quiet
+   * (`releaseMemoryWhenIdle: false`). Default false (released).
+   */
+  readonly disableMemoryRelease: boolean;
   /** `--encoding`: the control connection's character set, a `TextDecoder` label. Default `utf8`. */
   readonly encoding: string;
   /** `--read-limit` / `--write-limit`: server-wide bandwidth limits in bytes/s; 0 = unlimited. */
@@ -319,6 +324,7 @@ export function parseArguments(argv: readonly string[], cwd: string = process.cw
     useLocaltime: values['use-localtime'] === true,
     disableSendfile: values['disable-sendfile'] === true,
     disableDirectReceive: values['disable-direct-receive'] === true,
+    disableMemoryRelease: values['disable-memory-release'] === true,
     encoding: optional(values, 'encoding', parseEncoding) ?? 'utf8',
     readLimit: optional(values, 'read-limit', parseRateFlag) ?? 0,
     writeLimit: optional(values, 'write-limit', parseRateFlag) ?? 0,

@@ -133,6 +133,13 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'direct on Linux',
   },
   {
+    long: 'disable-memory-release',
+    help:
+      'keep the memory a burst of work grew instead of giving it back to the system (a garbage ' +
+      'collection and malloc_trim) once the server is quiet',
+    default: 'released when idle',
+  },
+  {
     long: 'encoding',
     metavar: 'ENCODING',
     help:

@@ -173,6 +173,7 @@ export function serverOptions(config: ServeConfig, parts: ServerParts): ServerOp
     useGmtTimes: !config.useLocaltime,
     ...(config.disableSendfile ? { useSendfile: false } : {}),
     ...(config.disableDirectReceive ? { useDirectReceive: false } : {}),
+    ...(config.disableMemoryRelease ? { releaseMemoryWhenIdle: false } : {}),
     ...(config.banner === undefined ? {} : { banner: config.banner }),
     ...(config.natAddress === undefined ? {} : { masqueradeAddress: config.natAddress }),
     ...(range === undefined
@@ -210,6 +211,7 @@ export function logStart(config: ServeConfig, home: string, logger: Logger): voi
   logger.debug(`max login attempts: ${config.maxLoginAttempts}`);
   logger.debug(`sendfile: ${pythonBool(!config.disableSendfile && process.platform === 'linux')}`);
   logger.debug(`direct receive: ${pythonBool(!config.disableDirectReceive && process.platform === 'linux')}`);
+  logger.debug(`release memory when idle: ${pythonBool(!config.disableMemoryRelease)}`);
   logger.debug(`encoding: '${encodingName(config.encoding)}'`);
   const tls = config.tls;
   if (tls !== undefined) {

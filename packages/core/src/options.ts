@@ -79,6 +79,22 @@ export interface ServerOptions {
    */
   useDirectReceive?: boolean;
   /**
+   * Give memory back to the operating system when the server goes quiet after a burst of work. Once
+   * {@link ServerOptions.releaseMemoryQuietTime} passed with no connection, login or data channel opening or closing,
+   * no data channel is open (so never while a transfer moves bytes), the event loop was mostly idle,
+   * and the process grew by 4 MiB or more since the last release (at most one every 2 s), the server
+   * runs V8's memory-reducing full garbage collection (which also shrinks the young generation that a
+   * burst grew), then glibc's `malloc_trim(0)`. The collection is reached through an in-process
+   * `node:inspector` session, or `gc()` where there is no inspector; `malloc_trim` through koffi, and
+   * only when `useSendfile` or `useDirectReceive` is on (so koffi is loaded anyway), not on musl. A
+   * release takes some tens of milliseconds on the event loop thread, as a large collection does, and
+   * prints one debug line. The memory is the process's: with several servers in one process, they
+   * share the baseline and the interval. Default true.
+   */
+  releaseMemoryWhenIdle?: boolean;
+  /** Seconds without activity before {@link ServerOptions.releaseMemoryWhenIdle} releases memory; > 0. Default 0.25. */
+  releaseMemoryQuietTime?: number;
+  /**
    * Character set of commands, replies and listings: `utf8` (default) or any label `TextDecoder` knows
    * (`latin1`, `cp1252`, `gbk`, `shift_jis`, ...), for clients that do not speak UTF-8.
    */
@@ -115,6 +131,8 @@ export interface ResolvedOptions {
   readonly bufferSize: number;
   readonly useSendfile: boolean;
   readonly useDirectReceive: boolean;
+  readonly releaseMemoryWhenIdle: boolean;
+  readonly releaseMemoryQuietMs: number;
   readonly charset: Charset;
   readonly commands: readonly CommandDefinition[];
   readonly plugins: readonly FtpPlugin[];
@@ -133,6 +151,14 @@ function count(name: string, value: number | undefined, fallback: number, min = 
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) throw new TypeError(`${name} must be an integer >= ${min}, got ${v}`);
   return v;
+}
+
+function quietTime(value: number | undefined): number {
+  const v = value ?? 0.25;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new TypeError(`releaseMemoryQuietTime must be a number of seconds > 0, got ${v}`);
+  }
+  return Math.max(1, Math.round(v * 1000));
 }
 
 /** Checks options and applies defaults. Throws a TypeError naming the first bad option. */
@@ -176,6 +202,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bufferSize: count('bufferSize', options.bufferSize, 1024 * 1024, 1024),
     useSendfile: options.useSendfile ?? process.platform === 'linux',
     useDirectReceive: options.useDirectReceive ?? process.platform === 'linux',
+    releaseMemoryWhenIdle: options.releaseMemoryWhenIdle ?? true,
+    releaseMemoryQuietMs: quietTime(options.releaseMemoryQuietTime),
     charset: charsetFor(options.encoding ?? 'utf8'),
     commands: options.commands ?? [],
     plugins: options.plugins ?? [],

@@ -8,6 +8,7 @@ import {
   type Socket,
 } from 'node:net';
 import type { FtpEventName, FtpEvents, SessionHost } from './events.js';
+import { MemoryReleaser } from './memory-release.js';
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js';
 import { plainAddress } from './protocol/address.js';
 import { formatReply } from './protocol/reply.js';
@@ -36,23 +37,39 @@ export class FtpServer {
   private dataConnections = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly host: SessionHost;
+  /** Gives memory back when the server goes quiet (`releaseMemoryWhenIdle`); undefined when off. */
+  private readonly releaser: MemoryReleaser | undefined;
 
   constructor(options: ServerOptions) {
     this.options = resolveOptions(options);
     this.emitter.setMaxListeners(0);
+    const { releaseMemoryWhenIdle, releaseMemoryQuietMs, useSendfile, useDirectReceive, logger } =
+      this.options;
+    this.releaser = releaseMemoryWhenIdle
+      ? new MemoryReleaser({
+          quietMs: releaseMemoryQuietMs,
+          logger,
+          // koffi, which malloc_trim is reached through, is loaded for these data paths anyway.
+          trimMalloc: useSendfile || useDirectReceive,
+          busy: () => this.dataConnections > 0,
+        })
+      : undefined;
     // One host for every session: the server learns of a disconnect from the session in the event.
     this.host = {
       emit: (event, ...args) => {
+        this.releaser?.noteActivity();
         if (event === 'disconnect') this.forget(args[0] as Session);
         this.deliver(event, args);
       },
       acquireConnection: () => {
         if (this.options.maxCons > 0 && this.connectionCount >= this.options.maxCons) return false;
         this.dataConnections += 1;
+        this.releaser?.noteActivity();
         return true;
       },
       releaseConnection: () => {
         this.dataConnections = Math.max(0, this.dataConnections - 1);
+        this.releaser?.noteActivity();
       },
     };
   }
@@ -150,8 +167,11 @@ export class FtpServer {
    * handed the socket). Applies the connection limits first.
    */
   handleConnection(socket: Socket): void {
-    socket.on('error', ignoreError);
+    this.releaser?.noteActivity();
+    // A refused socket gets an error listener here; a session's socket has one from start() on (nothing
+    // is emitted before: errors come on a later tick).
     if (socket.remoteAddress === undefined) {
+      socket.on('error', ignoreError);
       socket.destroy();
       return;
     }
@@ -159,6 +179,7 @@ export class FtpServer {
     const ip = plainAddress(socket.remoteAddress);
     if (maxCons > 0 && this.connectionCount >= maxCons) {
       logger.warn(`${ip}:${socket.remotePort}-[] Too many connections. Service temporarily unavailable.`);
+      socket.on('error', ignoreError);
       socket.end(formatReply(421, 'Too many connections. Service temporarily unavailable.'));
       socket.setTimeout(2000, () => socket.destroy());
       return;
@@ -166,6 +187,7 @@ export class FtpServer {
     const fromIp = this.perIp.get(ip) ?? 0;
     if (maxConsPerIp > 0 && fromIp >= maxConsPerIp) {
       logger.warn(`${ip}:${socket.remotePort}-[] Too many connections from the same IP address.`);
+      socket.on('error', ignoreError);
       socket.end(formatReply(421, 'Too many connections from the same IP address.'));
       socket.setTimeout(2000, () => socket.destroy());
       return;
@@ -201,6 +223,7 @@ export class FtpServer {
     for (const session of [...this.live]) session.close('server shutting down');
     if (this.live.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await closing;
+    this.releaser?.stop();
   }
 
   /** `await using server = new FtpServer(...)` closes everything at the end of the scope. */

@@ -58,6 +58,24 @@ function readNames(dir: Dir): string[] {
   return names;
 }
 
+/** The last absolute root given to the constructor, and what `path.resolve` made of it. */
+let lastRoot = '';
+let lastResolved = '';
+
+/**
+ * `path.resolve(root)`. A login builds a filesystem for the same home again and again, and an absolute
+ * path resolves the same whatever the working directory, so the last one is remembered.
+ */
+function resolveRoot(root: string): string {
+  if (root === lastRoot) return lastResolved;
+  const resolved = path.resolve(root);
+  if (path.isAbsolute(root)) {
+    lastRoot = root;
+    lastResolved = resolved;
+  }
+  return resolved;
+}
+
 /** The default {@link LocalFileSystemOptions.highWaterMark}: 1 MiB, measured best for RETR and STOR. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
@@ -122,7 +140,7 @@ export class LocalFileSystem implements FileSystem {
     if (typeof root !== 'string' || root === '' || root.includes('\0')) {
       throw new TypeError('LocalFileSystem: root must be a non-empty path');
     }
-    this.root = path.resolve(root);
+    this.root = resolveRoot(root);
     this.highWaterMark = checkHighWaterMark(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
   }
 
