@@ -33,6 +33,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isLevelEnabled, type Logger } from './logger.js';
+import { loadLinuxSyscalls } from './transfer/linux-syscalls.js';
 
 /** Releases happen only when the resident set grew by this much since the last one: 4 MiB. */
 export const MIN_GROWTH_BYTES = 4 * 1024 * 1024;
@@ -316,21 +317,11 @@ export function exposedGc(): (() => void) | undefined {
   return gcFunction ?? undefined;
 }
 
-let mallocTrim: Promise<((pad: number) => number) | undefined> | undefined;
-
-/** glibc's `malloc_trim`, bound once per process; undefined off Linux, on musl, or without koffi. */
-export function loadMallocTrim(): Promise<((pad: number) => number) | undefined> {
-  mallocTrim ??= (async () => {
-    if (process.platform !== 'linux') return undefined;
-    try {
-      const koffi = (await import('koffi')).default;
-      // dlopen(NULL): the symbols already loaded into the process, libc's included. musl has no
-      // malloc_trim, and koffi throws for a missing symbol.
-      const trim = koffi.load(null).func('int malloc_trim(size_t pad)');
-      return (pad: number) => trim(pad) as number;
-    } catch {
-      return undefined;
-    }
-  })();
-  return mallocTrim;
+/**
+ * glibc's `malloc_trim`, from the data paths' koffi bindings (loaded once per process); undefined off
+ * Linux, on musl, or without koffi.
+ */
+export async function loadMallocTrim(): Promise<((pad: number) => number) | undefined> {
+  const binding = await loadLinuxSyscalls();
+  return binding.ok ? binding.syscalls.mallocTrim : undefined;
 }

@@ -1,6 +1,6 @@
 /**
- * The Linux system calls of the zero-copy data paths, `sendfile(2)` (RETR) and `recv(2)` (STOR),
- * reached through koffi (an FFI with prebuilt binaries, so no compiler and no install script is
+ * The Linux system calls of the zero-copy data paths, `sendfile(2)` (RETR) and `recv(2)` (STOR), and
+ * glibc's `malloc_trim` (the memory release), reached through koffi (an FFI with prebuilt binaries, so no compiler and no install script is
  * needed). Loaded on the first transfer that uses them only: a server that never moves a file does not
  * pay for the native module in memory.
  *
@@ -26,6 +26,11 @@ export interface LinuxSyscalls {
   recv(fd: number, buffer: Buffer, length: number): number;
   /** The `errno` of the last failed call, saved by koffi before Node can clobber it. */
   errno(): number;
+  /**
+   * glibc's `malloc_trim(pad)` (gives freed heap memory back to the system; 1 when some was), or
+   * undefined where the C library has none (musl): the memory release's, not a data path's.
+   */
+  readonly mallocTrim: ((pad: number) => number) | undefined;
 }
 
 /** What the loader ended with: the bindings, or why there are none. */
@@ -64,10 +69,19 @@ async function bind(): Promise<SyscallsBinding> {
     );
     // `void *`: koffi passes the Buffer's own memory, so the kernel writes into it with no copy.
     const recv = libc.func('intptr_t recv(int fd, void *buf, size_t len, int flags)');
+    // musl has no malloc_trim, and koffi throws for a missing symbol: only the memory release lacks it then.
+    let mallocTrim: LinuxSyscalls['mallocTrim'];
+    try {
+      const trim = libc.func('int malloc_trim(size_t pad)');
+      mallocTrim = (pad) => trim(pad) as number;
+    } catch {
+      mallocTrim = undefined;
+    }
     const syscalls: LinuxSyscalls = {
       sendfile: (outFd, inFd, offset, count) => sendfile(outFd, inFd, offset, count) as number,
       recv: (fd, buffer, length) => recv(fd, buffer, length, MSG_DONTWAIT) as number,
       errno: () => koffi.errno(),
+      mallocTrim,
     };
     return { ok: true, syscalls };
   } catch (error) {

@@ -23,7 +23,13 @@ import type { Socket } from 'node:net';
 import { errnoError } from '../errors.js';
 import type { SyncWritable } from '../filesystem.js';
 import { CONNECTION_ERRORS, errnoName, type LinuxSyscalls } from './linux-syscalls.js';
-import { type LoopFailure, type LoopUnsupported, prepareLoop, SocketLoop } from './socket-loop.js';
+import {
+  type LoopFailure,
+  type LoopHooks,
+  type LoopUnsupported,
+  prepareLoop,
+  SocketLoop,
+} from './socket-loop.js';
 
 /** Bytes one upload may take before it lets the other sessions run (a few ms on loopback). */
 const TURN_BYTES = 8 * 1024 * 1024;
@@ -34,12 +40,8 @@ export const SLOW_WRITE_MS = 20;
 /** Slow writes after which the upload goes back to the streams. */
 export const SLOW_WRITES = 2;
 
-/** What the transfer runner offers the receive loop. */
-export interface ReceiveHooks {
-  /** Counts bytes written to the file (for STAT, the stall timeout and the final reply). */
-  progress(bytes: number): void;
-  /** True once the transfer must stop (ABOR, stall timeout, session closing); checked before every call. */
-  cancelled(): boolean;
+/** What the transfer runner offers the receive loop: {@link LoopHooks}, and a clock for tests. */
+export interface ReceiveHooks extends LoopHooks {
   /** The clock that times writes, in ms (`performance.now` unless a test needs another). */
   now?(): number;
 }
@@ -75,7 +77,7 @@ export async function receiveFile(
   bufferSize: number,
   hooks: ReceiveHooks,
 ): Promise<ReceiveResult> {
-  const ready = await prepareLoop(socket, () => hooks.cancelled());
+  const ready = await prepareLoop(socket, hooks);
   if ('outcome' in ready) return ready;
   const size = Math.min(bufferSize, MAX_READ_BYTES);
   return new ReceiveLoop(ready.syscalls, socket, ready.fd, file, size, hooks).run();
@@ -100,9 +102,9 @@ class ReceiveLoop extends SocketLoop<ReceiveResult> {
     private readonly fd: number,
     private readonly file: SyncWritable,
     private readonly size: number,
-    private readonly hooks: ReceiveHooks,
+    hooks: ReceiveHooks,
   ) {
-    super(socket, () => hooks.cancelled(), false);
+    super(socket, hooks, false);
     this.now = hooks.now ?? (() => performance.now());
   }
 

@@ -16,7 +16,13 @@ import type { Socket } from 'node:net';
 import { errnoError } from '../errors.js';
 import type { SendfileSource } from '../filesystem.js';
 import { CONNECTION_ERRORS, errnoName, type LinuxSyscalls } from './linux-syscalls.js';
-import { type LoopFailure, type LoopUnsupported, prepareLoop, SocketLoop } from './socket-loop.js';
+import {
+  type LoopFailure,
+  type LoopHooks,
+  type LoopUnsupported,
+  prepareLoop,
+  SocketLoop,
+} from './socket-loop.js';
 
 /** Bytes asked of one `sendfile` call; the kernel copies less when the socket buffer is fuller. */
 const SLICE_BYTES = 4 * 1024 * 1024;
@@ -24,14 +30,6 @@ const SLICE_BYTES = 4 * 1024 * 1024;
 const TURN_BYTES = 8 * 1024 * 1024;
 /** The chunk written through libuv to wait for a full socket buffer to drain. */
 const PROBE_BYTES = 16 * 1024;
-
-/** What the transfer runner offers the sendfile loop. */
-export interface SendfileHooks {
-  /** Counts bytes handed to the socket (for STAT, the stall timeout and the final reply). */
-  progress(bytes: number): void;
-  /** True once the transfer must stop (ABOR, stall timeout, session closing); checked before every call. */
-  cancelled(): boolean;
-}
 
 /**
  * How a sendfile transfer ended: `sent` (the whole file, up to its end as it is now, then the socket
@@ -49,9 +47,9 @@ export type SendfileResult = { readonly outcome: 'sent' } | LoopUnsupported | Lo
 export async function sendFile(
   socket: Socket,
   source: SendfileSource,
-  hooks: SendfileHooks,
+  hooks: LoopHooks,
 ): Promise<SendfileResult> {
-  const ready = await prepareLoop(socket, () => hooks.cancelled());
+  const ready = await prepareLoop(socket, hooks);
   if ('outcome' in ready) return ready;
   // Bytes already queued in Node would be overtaken by the kernel copies.
   if (socket.writableLength > 0)
@@ -70,10 +68,10 @@ class SendfileLoop extends SocketLoop<SendfileResult> {
     socket: Socket,
     private readonly socketFd: number,
     private readonly source: SendfileSource,
-    private readonly hooks: SendfileHooks,
+    hooks: LoopHooks,
   ) {
     // A failed probe write is also emitted as 'error', after its callback: the listener stays.
-    super(socket, () => hooks.cancelled(), true);
+    super(socket, hooks, true);
     this.offset = [source.start];
   }
 

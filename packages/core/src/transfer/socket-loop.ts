@@ -14,6 +14,14 @@ export interface LoopFailure {
   readonly error: Error;
 }
 
+/** What the transfer runner offers a loop. */
+export interface LoopHooks {
+  /** Counts bytes moved (for STAT, the stall timeout and the final reply). */
+  progress(bytes: number): void;
+  /** True once the transfer must stop (ABOR, stall timeout, session closing); checked before every call. */
+  cancelled(): boolean;
+}
+
 /** Why a loop cannot run here: the caller streams instead. */
 export interface LoopUnsupported {
   readonly outcome: 'unsupported';
@@ -27,12 +35,12 @@ export interface LoopUnsupported {
  */
 export async function prepareLoop(
   socket: Socket,
-  cancelled: () => boolean,
+  hooks: LoopHooks,
 ): Promise<{ syscalls: LinuxSyscalls; fd: number } | LoopUnsupported | LoopFailure> {
   const binding = await loadLinuxSyscalls();
   if (!binding.ok) return { outcome: 'unsupported', reason: binding.reason };
   // The first transfer waits for the binding to load: ABOR or a lost connection may come meanwhile.
-  if (cancelled() || socket.destroyed) {
+  if (hooks.cancelled() || socket.destroyed) {
     return { outcome: 'failed', side: 'data', error: new Error('transfer stopped') };
   }
   const fd = socketDescriptor(socket);
@@ -54,13 +62,13 @@ export abstract class SocketLoop<Result> {
 
   /**
    * @param socket - The data socket.
-   * @param cancelled - True once the transfer must stop (ABOR, stall timeout, session closing).
+   * @param hooks - The transfer runner's; `cancelled()` is asked before every system call.
    * @param keepErrorListener - Leave the `'error'` listener on the socket after settling (a write the
    *   loop made may still fail after its callback ran).
    */
   protected constructor(
     protected readonly socket: Socket,
-    private readonly cancelled: () => boolean,
+    protected readonly hooks: LoopHooks,
     private readonly keepErrorListener: boolean,
   ) {}
 
@@ -77,7 +85,7 @@ export abstract class SocketLoop<Result> {
   /** True (and settled) once the transfer was cancelled or the socket is gone. */
   protected stopped(): boolean {
     if (this.settled) return true;
-    if (!this.cancelled() && !this.socket.destroyed) return false;
+    if (!this.hooks.cancelled() && !this.socket.destroyed) return false;
     this.fail('data', new Error('transfer stopped'));
     return true;
   }

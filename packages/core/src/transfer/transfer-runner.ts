@@ -9,6 +9,7 @@ import { FromNetworkAscii, ToNetworkAscii } from './ascii.js';
 import type { DataChannel } from './data-channel.js';
 import { receiveFile } from './receive.js';
 import { sendFile } from './sendfile.js';
+import type { LoopFailure, LoopHooks } from './socket-loop.js';
 
 /** A transfer waiting for (or using) the data connection. */
 export interface PendingTransfer {
@@ -243,22 +244,14 @@ export class TransferRunner {
     const session = this.session;
     const file = session.options.useSendfile ? sendfileSourceOf(source) : undefined;
     if (file === undefined) return false;
-    const result = await sendFile(socket, file, {
-      progress: (bytes) => {
-        transfer.bytes += bytes;
-      },
-      cancelled: () => transfer.aborted || transfer.stalled || source.destroyed,
-    });
+    const result = await sendFile(socket, file, loopHooks(transfer, source));
     const what = `${session.logPrefix} ${transfer.command} ${transfer.path ?? ''}`;
     if (result.outcome === 'unsupported') {
       session.options.logger.debug(`${what}: streaming, sendfile unavailable (${result.reason})`);
       return false;
     }
     session.options.logger.debug(`${what}: sendfile ${result.outcome}`);
-    if (result.outcome === 'failed') {
-      if (result.side === 'file') transfer.fileError ??= result.error;
-      throw result.error;
-    }
+    if (result.outcome === 'failed') throwLoopFailure(transfer, result);
     return true;
   }
 
@@ -276,12 +269,7 @@ export class TransferRunner {
     const session = this.session;
     const file = session.options.useDirectReceive ? syncWritableOf(target) : undefined;
     if (file === undefined) return false;
-    const result = await receiveFile(socket, file, session.options.bufferSize, {
-      progress: (bytes) => {
-        transfer.bytes += bytes;
-      },
-      cancelled: () => transfer.aborted || transfer.stalled || target.destroyed,
-    });
+    const result = await receiveFile(socket, file, session.options.bufferSize, loopHooks(transfer, target));
     const what = `${session.logPrefix} ${transfer.command} ${transfer.path ?? ''}`;
     const logger = session.options.logger;
     if (result.outcome === 'unsupported' || result.outcome === 'slow') {
@@ -289,10 +277,7 @@ export class TransferRunner {
       logger.debug(`${what}: streaming, direct receive ${why} (${result.reason})`);
       return false;
     }
-    if (result.outcome === 'failed') {
-      if (result.side === 'file') transfer.fileError ??= result.error;
-      throw result.error;
-    }
+    if (result.outcome === 'failed') throwLoopFailure(transfer, result);
     target.end();
     await finished(target);
     logger.debug(`${what}: direct receive done`);
@@ -427,6 +412,25 @@ function closedOrTimeout(stream: Readable | Writable, ms: number): Promise<void>
       resolve();
     });
   });
+}
+
+/**
+ * What a system-call loop (sendfile, direct receive) is given: its bytes count for the transfer, and it
+ * stops on ABOR, on a stall or once the file stream is destroyed.
+ */
+function loopHooks(transfer: RunningTransfer, file: Readable | Writable): LoopHooks {
+  return {
+    progress: (bytes) => {
+      transfer.bytes += bytes;
+    },
+    cancelled: () => transfer.aborted || transfer.stalled || file.destroyed,
+  };
+}
+
+/** A loop failed: the file's error is kept for the final reply, and the failure ends the transfer. */
+function throwLoopFailure(transfer: RunningTransfer, failure: LoopFailure): never {
+  if (failure.side === 'file') transfer.fileError ??= failure.error;
+  throw failure.error;
 }
 
 function countBytes(stream: Readable | Duplex, transfer: RunningTransfer): void {
