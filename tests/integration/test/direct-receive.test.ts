@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectPasv,
   LineLogger,
+  overriding,
   type RawClient,
   randomBytes,
   sha256,
@@ -30,19 +31,12 @@ async function send(socket: Socket, data: Buffer): Promise<void> {
   socket.end();
 }
 
-/** `LocalFileSystem` whose upload streams get `adapt` applied (a proxy: it keeps private fields). */
+/** `LocalFileSystem` whose upload streams get `adapt` applied. */
 function adaptingWrites(adapt: (stream: Writable) => Writable): FileSystemFactory {
   return (context) => {
     const local = new LocalFileSystem(context.home);
-    return new Proxy(local, {
-      get(target, property) {
-        if (property === 'openWrite') {
-          return async (...args: Parameters<LocalFileSystem['openWrite']>) =>
-            adapt(await target.openWrite(...args));
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    return overriding(local, {
+      openWrite: async (path, options) => adapt(await local.openWrite(path, options)),
     });
   };
 }
@@ -76,10 +70,6 @@ describe('direct receive (useDirectReceive)', () => {
   }
 
   const direct = (): string[] => logger.mentioning('direct receive');
-  const bytesLogged = (path: string): number[] =>
-    logger.lines
-      .filter((line) => line.includes(` ${path} completed=`))
-      .map((line) => Number(/bytes=(\d+)/.exec(line)?.[1]));
 
   it('takes STOR, APPE and STOU straight into the file, counting every byte', async () => {
     await start();
@@ -96,7 +86,7 @@ describe('direct receive (useDirectReceive)', () => {
       `STOR ${path}: direct receive done`,
       `APPE ${path}: direct receive done`,
     ]);
-    expect(bytesLogged(path)).toEqual([first.length, more.length]);
+    expect(logger.bytesLogged(path)).toEqual([first.length, more.length]);
     expect(events.slice(0, 2)).toEqual([`received ${path}`, `received ${path}`]);
   });
 
@@ -172,7 +162,7 @@ describe('direct receive (useDirectReceive)', () => {
     expect(sha256(readFileSync(path))).toBe(sha256(data));
     expect(direct()).toEqual([`STOR ${path}: streaming, direct receive stopped (2 writes took over 20 ms)`]);
     expect(calls).toBe(2);
-    expect(bytesLogged(path)).toEqual([data.length]);
+    expect(logger.bytesLogged(path)).toEqual([data.length]);
   });
 
   it('streams uploads into files without writeSync', async () => {

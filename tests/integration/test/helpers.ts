@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DummyAuthorizer } from '@ftpkit/authorizer-dummy';
-import { FtpServer, type Logger, type ServerOptions, silentLogger } from '@ftpkit/core';
+import { type FileSystem, FtpServer, type Logger, type ServerOptions, silentLogger } from '@ftpkit/core';
 import { localFileSystem } from '@ftpkit/fs-local';
 import { Client } from 'basic-ftp';
 
@@ -230,12 +230,28 @@ export class LineLogger implements Logger {
   error(message: string): void {
     this.lines.push(message);
   }
-  /** The lines that mention sendfile. */
-  get sendfile(): string[] {
-    return this.lines.filter((line) => line.includes('sendfile'));
+  /** The byte counts of the transfers of `path` that ended, in order (from their `completed=` lines). */
+  bytesLogged(path: string): number[] {
+    return this.lines
+      .filter((line) => line.includes(` ${path} completed=`))
+      .map((line) => Number(/bytes=(\d+)/.exec(line)?.[1]));
   }
   /** The lines that mention `text`, without their session prefix (`[...] `). */
   mentioning(text: string): string[] {
     return this.lines.filter((line) => line.includes(text)).map((line) => line.replace(/^.*?\] /, ''));
   }
+}
+
+/**
+ * `fs` with some methods replaced (a proxy rather than a subclass: LocalFileSystem keeps private
+ * fields, which its own methods must see on the real object).
+ */
+export function overriding(fs: FileSystem, overrides: Partial<FileSystem>): FileSystem {
+  return new Proxy(fs, {
+    get(target, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof FileSystem];
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -2,12 +2,13 @@ import { closeSync, openSync, readdirSync, readlinkSync, truncateSync, writeFile
 import { appendFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { FileSystem, FileSystemFactory } from '@ftpkit/core';
+import type { FileSystemFactory } from '@ftpkit/core';
 import { LocalFileSystem } from '@ftpkit/fs-local';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   connectPasv,
   LineLogger,
+  overriding,
   type RawClient,
   randomBytes,
   readAll,
@@ -29,17 +30,6 @@ function descriptorsOn(path: string): number {
     }
   }
   return count;
-}
-
-/** `local` with its `openRead` replaced (a proxy: LocalFileSystem keeps private fields). */
-function withOpenRead(local: LocalFileSystem, openRead: FileSystem['openRead']): FileSystem {
-  return new Proxy(local, {
-    get(target, property) {
-      if (property === 'openRead') return openRead;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 /** Resolves once `check` holds (polled; bounded, so a failure is a clear timeout). */
@@ -72,11 +62,6 @@ async function readSlowly(data: Socket, rounds: number, ms: number): Promise<Buf
   await ended;
   return Buffer.concat(chunks);
 }
-
-const bytesLogged = (logger: LineLogger, path: string): number[] =>
-  logger.lines
-    .filter((line) => line.includes(`RETR ${path} completed=`))
-    .map((line) => Number(/bytes=(\d+)/.exec(line)?.[1]));
 
 for (const useSendfile of [true, false]) {
   describe(`RETR with useSendfile: ${useSendfile}`, () => {
@@ -125,11 +110,8 @@ for (const useSendfile of [true, false]) {
       const rest = await retr('big.bin');
       expect(rest.code).toBe(226);
       expect(rest.data.equals(content.subarray(offset))).toBe(true);
-      expect(bytesLogged(logger, path)).toEqual([content.length, content.length - offset]);
-      expect(logger.sendfile.map((line) => line.replace(/^.*\] /, ''))).toEqual([
-        ...sent(path),
-        ...sent(path),
-      ]);
+      expect(logger.bytesLogged(path)).toEqual([content.length, content.length - offset]);
+      expect(logger.mentioning('sendfile')).toEqual([...sent(path), ...sent(path)]);
       expect(events).toEqual([`sent ${path}`, `sent ${path}`]);
     });
 
@@ -176,7 +158,7 @@ for (const useSendfile of [true, false]) {
       await until(() => events.length > 0, 'the end of the transfer');
       expect(descriptorsOn(path)).toBe(0);
       expect(events).toEqual([`incomplete ${path}`]);
-      expect(bytesLogged(logger, path)[0]).toBeLessThan(64 * MiB);
+      expect(logger.bytesLogged(path)[0]).toBeLessThan(64 * MiB);
       expect((await c.send('NOOP')).code).toBe(200);
       writeFileSync(join(t.root, 'after.txt'), 'after');
       expect((await retr('after.txt')).data.toString()).toBe('after');
@@ -242,7 +224,7 @@ for (const useSendfile of [true, false]) {
       // The first MiB survives; bytes in flight past it may show the truncation (zero-copy sends the
       // page cache as it is when the data leaves), as they may with pyftpdlib and vsftpd.
       expect(received.subarray(0, MiB).equals(content.subarray(0, MiB))).toBe(true);
-      expect(bytesLogged(logger, path)).toEqual([received.length]);
+      expect(logger.bytesLogged(path)).toEqual([received.length]);
     });
 
     it('ends at the end of a file that grows during the transfer', async () => {
@@ -262,7 +244,7 @@ for (const useSendfile of [true, false]) {
       // The end is wherever the file ended when the sender reached it.
       expect(received.length).toBeGreaterThanOrEqual(first.length);
       expect(received.equals(Buffer.concat([first, more]).subarray(0, received.length))).toBe(true);
-      expect(bytesLogged(logger, path)).toEqual([received.length]);
+      expect(logger.bytesLogged(path)).toEqual([received.length]);
     });
 
     it('streams TYPE A transfers (line endings converted), never with sendfile', async () => {
@@ -273,7 +255,7 @@ for (const useSendfile of [true, false]) {
       const result = await retr('unix.txt');
       expect(result.code).toBe(226);
       expect(result.data.toString()).toBe(text.replace(/\r?\n/g, '\r\n'));
-      expect(logger.sendfile).toEqual([]);
+      expect(logger.mentioning('sendfile')).toEqual([]);
     });
 
     it('streams through a plugin transform (throttling), never with sendfile', async () => {
@@ -296,7 +278,7 @@ for (const useSendfile of [true, false]) {
       const result = await retr('through.bin');
       expect(result.code).toBe(226);
       expect(result.data.equals(content)).toBe(true);
-      expect(logger.sendfile).toEqual([]);
+      expect(logger.mentioning('sendfile')).toEqual([]);
     });
   });
 }
@@ -314,11 +296,13 @@ describe('useSendfile fallbacks', () => {
     // A filesystem whose streams claim a descriptor sendfile cannot read from: a directory's.
     const filesystem: FileSystemFactory = (context) => {
       const local = new LocalFileSystem(context.home);
-      return withOpenRead(local, async (path, options) => {
-        const stream = await local.openRead(path, options);
-        const fd = openSync(context.home, 'r');
-        directories.push(fd);
-        return Object.assign(stream, { sendfileSource: { fd, start: stream.sendfileSource.start } });
+      return overriding(local, {
+        openRead: async (path, options) => {
+          const stream = await local.openRead(path, options);
+          const fd = openSync(context.home, 'r');
+          directories.push(fd);
+          return Object.assign(stream, { sendfileSource: { fd, start: stream.sendfileSource.start } });
+        },
       });
     };
     t = await startServer({ logger, filesystem, useSendfile: true });
@@ -334,7 +318,7 @@ describe('useSendfile fallbacks', () => {
     expect((await c.send('RETR fallback.bin')).code).toBe(125);
     expect((await body).equals(content.subarray(5))).toBe(true);
     expect((await c.reply()).code).toBe(226);
-    expect(logger.sendfile.map((line) => line.replace(/^.*\] /, ''))).toEqual([
+    expect(logger.mentioning('sendfile')).toEqual([
       `RETR ${path}: streaming, sendfile unavailable (sendfile failed with EINVAL)`,
     ]);
     for (const fd of directories) closeSync(fd);
@@ -344,9 +328,11 @@ describe('useSendfile fallbacks', () => {
     const logger = new LineLogger();
     const filesystem: FileSystemFactory = (context) => {
       const local = new LocalFileSystem(context.home);
-      return withOpenRead(local, async (path, options) => {
-        const stream = await local.openRead(path, options);
-        return Object.assign(stream, { sendfileSource: undefined });
+      return overriding(local, {
+        openRead: async (path, options) => {
+          const stream = await local.openRead(path, options);
+          return Object.assign(stream, { sendfileSource: undefined });
+        },
       });
     };
     t = await startServer({ logger, filesystem });
@@ -359,7 +345,7 @@ describe('useSendfile fallbacks', () => {
     expect((await c.send('RETR plain.bin')).code).toBe(125);
     expect((await body).toString()).toBe('plain bytes');
     expect((await c.reply()).code).toBe(226);
-    expect(logger.sendfile).toEqual([]);
+    expect(logger.mentioning('sendfile')).toEqual([]);
   });
 
   it('defaults to true on Linux only', async () => {
